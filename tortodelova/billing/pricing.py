@@ -1,0 +1,53 @@
+"""The price list. Every charge in the service is computed by `price()`; `/api/pricing` shows the same table."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortodelova.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Size:
+    id: str
+    title: str
+    width: int
+    height: int
+
+
+SIZES: dict[str, Size] = {
+    "square": Size("square", "Квадрат 512×512", 512, 512),
+    "portrait": Size("portrait", "Портрет 512×768", 512, 768),
+    "landscape": Size("landscape", "Альбом 768×512", 768, 512),
+}
+QUALITIES = {"standard": "Качественно", "fast": "Быстро"}
+
+# Standard 512×512 costs 10 credits, as in the original service; the larger sizes 15; fast quality half (rounded up).
+STANDARD_PRICE = {"square": 10, "portrait": 15, "landscape": 15}
+MAX_VARIANTS = 4
+
+
+def price_per_image(size: str, quality: str) -> int:
+    if size not in SIZES:
+        raise InvalidInput(f"Неизвестный размер «{size}»: выберите один из {', '.join(SIZES)}")
+    if quality not in QUALITIES:
+        raise InvalidInput(f"Неизвестное качество «{quality}»: выберите одно из {', '.join(QUALITIES)}")
+    base = STANDARD_PRICE[size]
+    return base if quality == "standard" else -(-base // 2)
+
+
+def price(*, size: str, quality: str, variants: int) -> int:
+    if not isinstance(variants, int) or isinstance(variants, bool) or not 1 <= variants <= MAX_VARIANTS:
+        raise InvalidInput(f"Количество вариантов должно быть от 1 до {MAX_VARIANTS}")
+    return price_per_image(size, quality) * variants
+
+
+def pricing_table() -> dict:
+    return {
+        "currency": "credits",
+        "max_variants": MAX_VARIANTS,
+        "items": [
+            {"size": s.id, "title": s.title, "width": s.width, "height": s.height, "quality": q,
+             "quality_title": QUALITIES[q], "credits_per_image": price_per_image(s.id, q)}
+            for s in SIZES.values() for q in QUALITIES
+        ],
+    }

@@ -1,0 +1,136 @@
+"""The credits ledger.
+
+Every balance change is one conditional UPDATE ... RETURNING plus one ledger row with `balance_after`, in the same
+database transaction. `apply` never commits: the operation that calls it owns the transaction (a charge commits
+together with its generation row). `deposit` and `admin_adjust` are whole operations and commit.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tortodelova.accounts.models import User
+from tortodelova.billing.models import Transaction
+from tortodelova.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
+
+DEPOSIT_MIN, DEPOSIT_MAX = 1, 10_000
+ADJUST_LIMIT = 1_000_000
+
+KIND_TITLES = {
+    "deposit": "Пополнение",
+    "charge": "Списание",
+    "refund": "Возврат",
+    "bonus": "Бонус",
+    "admin_adjust": "Корректировка",
+}
+
+
+def apply(
+    *, session: Session, user_id: int, amount: int, kind: str, description: str = "",
+    generation_id: str | None = None, actor: str = "system",
+) -> Transaction:
+    """Change the balance by `amount` (signed) and write the ledger row. Raises InsufficientCredits if it would go
+    below zero; the balance is never read first, so parallel callers cannot overspend."""
+    stmt = update(User).where(User.id == user_id).values(balance=User.balance + amount).returning(User.balance)
+    if amount < 0:
+        stmt = stmt.where(User.balance >= -amount)
+    new_balance = session.execute(stmt.execution_options(synchronize_session=False)).scalar_one_or_none()
+    if new_balance is None:
+        balance = session.scalar(select(User.balance).where(User.id == user_id))
+        if balance is None:
+            raise NotFound("Пользователь не найден")
+        raise InsufficientCredits(balance=balance, required=-amount)
+    txn = Transaction(
+        user_id=user_id, kind=kind, amount=amount, balance_after=new_balance, description=description[:500],
+        generation_id=generation_id, actor=actor,
+    )
+    session.add(txn)
+    session.flush()
+    return txn
+
+
+def charge(*, session: Session, user_id: int, cost: int, generation_id: str, description: str) -> Transaction:
+    return apply(
+        session=session, user_id=user_id, amount=-cost, kind="charge", description=description,
+        generation_id=generation_id, actor="user",
+    )
+
+
+def refund(*, session: Session, generation_id: str, reason: str) -> Transaction | None:
+    """Give back what the generation was charged, at most once. The unique index on refunds decides, not Python:
+    a second refund fails inside a savepoint and leaves the balance untouched. Returns None if nothing to refund."""
+    charged = session.scalar(
+        select(Transaction).where(Transaction.generation_id == generation_id, Transaction.kind == "charge")
+    )
+    if charged is None or charged.amount == 0:
+        return None
+    try:
+        with session.begin_nested():
+            return apply(
+                session=session, user_id=charged.user_id, amount=-charged.amount, kind="refund",
+                description=reason, generation_id=generation_id,
+            )
+    except IntegrityError:
+        return None
+
+
+def parse_amount(value, *, low: int, high: int, what: str) -> int:
+    """Strict integer parsing for amounts typed by a person: no floats, bools, strings or huge numbers."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value.strip()) < 12:
+            value = int(value.strip())
+        else:
+            raise InvalidInput(f"{what}: нужно целое число от {low} до {high}")
+    if not low <= value <= high:
+        raise InvalidInput(f"{what}: нужно целое число от {low} до {high}")
+    return value
+
+
+def deposit(*, session: Session, user: User, amount) -> Transaction:
+    amount = parse_amount(amount, low=DEPOSIT_MIN, high=DEPOSIT_MAX, what="Сумма пополнения")
+    txn = apply(session=session, user_id=user.id, amount=amount, kind="deposit",
+                description="Пополнение баланса", actor="user")
+    session.commit()
+    session.refresh(user)
+    return txn
+
+
+def admin_adjust(*, session: Session, admin: User, user_id: int, amount, reason: str) -> Transaction:
+    amount = parse_amount(amount, low=-ADJUST_LIMIT, high=ADJUST_LIMIT, what="Сумма корректировки")
+    if amount == 0:
+        raise InvalidInput("Сумма корректировки не может быть нулевой")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Укажите причину корректировки")
+    try:
+        txn = apply(session=session, user_id=user_id, amount=amount, kind="admin_adjust",
+                    description=reason, actor=f"admin:{admin.id}")
+    except InsufficientCredits as exc:
+        session.rollback()
+        raise Conflict(f"Баланс не может стать отрицательным: сейчас {exc.balance}") from None
+    session.commit()
+    return txn
+
+
+def balance_of(*, session: Session, user_id: int) -> int:
+    return session.scalar(select(User.balance).where(User.id == user_id)) or 0
+
+
+def list_transactions(
+    *, session: Session, user_id: int | None = None, limit: int = 50, offset: int = 0, kind: str | None = None,
+) -> tuple[list[Transaction], int]:
+    query = select(Transaction)
+    if user_id is not None:
+        query = query.where(Transaction.user_id == user_id)
+    if kind:
+        query = query.where(Transaction.kind == kind)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.order_by(Transaction.created_at.desc(), Transaction.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(items), total
+
+
+def ledger_sum(*, session: Session, user_id: int) -> int:
+    return session.scalar(select(func.coalesce(func.sum(Transaction.amount), 0)).where(Transaction.user_id == user_id))
