@@ -1,0 +1,122 @@
+"""Huey wiring: one Huey per configuration, tasks registered on it, and the `JobQueue` the web side uses.
+
+Tasks receive ids and plain strings only; the worker state (DB, store, models) is built once per process.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from huey import PriorityRedisHuey, SqliteHuey, crontab
+from huey.api import Huey, TaskWrapper
+from huey.exceptions import HueyException, TaskException
+
+from tortodelova.config import Settings
+from tortodelova.errors import InvalidInput, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+TRANSLATE_PRIORITY = 10  # a user waits on a translation: it goes ahead of queued generations
+
+
+def make_huey(settings: Settings) -> Huey:
+    if settings.redis_url:
+        return PriorityRedisHuey(settings.queue_name, url=settings.redis_url, utc=True)
+    settings.ensure_data_dir()
+    return SqliteHuey(settings.queue_name, filename=str(settings.data_dir / "huey.db"), utc=True)
+
+
+@dataclass
+class Tasks:
+    huey: Huey
+    run_generation: TaskWrapper
+    translate: TaskWrapper
+    sweep: TaskWrapper
+    worker_context: object  # callable returning the process's WorkerContext
+
+
+def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, sweep_every_minutes: int = 1) -> Tasks:
+    from tortodelova.generation import worker
+
+    lock = threading.Lock()
+    holder: dict = {}
+
+    def worker_context() -> "worker.WorkerContext":
+        # Built lazily so that each forked consumer process gets its own connections and model copy.
+        with lock:
+            if "ctx" not in holder:
+                holder["ctx"] = (context_factory or worker.WorkerContext)(settings)
+            return holder["ctx"]
+
+    @huey.task(retries=0)
+    def run_generation(generation_id: str) -> str:
+        return worker.run(worker_context(), generation_id)
+
+    @huey.task(retries=0, priority=TRANSLATE_PRIORITY)
+    def translate(prompt_ru: str) -> dict:
+        from tortodelova.pipeline.errors import PipelineError
+
+        try:
+            return worker.translate_text(worker_context(), prompt_ru)
+        except PipelineError as exc:
+            return {"error": exc.message_ru}
+
+    @huey.periodic_task(crontab(minute=f"*/{sweep_every_minutes}"), retries=0)
+    def sweep() -> dict:
+        queue = HueyQueue(tasks)
+        return worker.sweep(ctx=worker_context(), pending_ids=queue.pending_generation_ids(),
+                            enqueue=queue.enqueue_generation)
+
+    @huey.on_startup()
+    def load_models() -> None:
+        # The model is loaded once per worker process, before the first job, when the files are there.
+        from tortodelova.pipeline.models import check_models
+
+        if check_models(settings.models_dir).ok:
+            try:
+                worker_context().load()
+            except Exception:
+                logger.exception("could not load the models at worker start")
+
+    tasks = Tasks(huey=huey, run_generation=run_generation, translate=translate, sweep=sweep,
+                  worker_context=worker_context)
+    return tasks
+
+
+class HueyQueue:
+    """`tortodelova.generation.queue.JobQueue` on Huey."""
+
+    def __init__(self, tasks: Tasks):
+        self.tasks = tasks
+
+    def enqueue_generation(self, generation_id: str) -> None:
+        self.tasks.run_generation(generation_id)
+
+    def translate(self, prompt: str, *, timeout: float) -> dict:
+        try:
+            result = self.tasks.translate(prompt).get(blocking=True, timeout=timeout)
+        except HueyException as exc:  # ResultTimeout, TaskException
+            if isinstance(exc, TaskException):
+                logger.error("translate task failed: %s", exc.metadata)
+            raise ServiceUnavailable("Переводчик сейчас недоступен или занят, попробуйте через минуту") from None
+        except Exception as exc:
+            logger.warning("queue unavailable: %s", exc)
+            raise ServiceUnavailable("Очередь заданий недоступна, попробуйте позже") from None
+        if "error" in result:
+            raise InvalidInput(result["error"])
+        return result
+
+    def pending_generation_ids(self) -> set[str]:
+        task_class = self.tasks.run_generation.task_class
+        return {task.args[0] for task in self.tasks.huey.pending() if isinstance(task, task_class) and task.args}
+
+    def depth(self) -> int:
+        return self.tasks.huey.pending_count()
+
+    def health(self) -> str:
+        try:
+            self.tasks.huey.pending_count()
+            return "ok"
+        except Exception:
+            return "unavailable"
