@@ -66,7 +66,10 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5})
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+        connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -144,7 +144,7 @@ def _overfit(model, tokenizer) -> float:
         loss.backward()
         optimizer.step()
     model.eval()
-    return float(loss)
+    return float(loss.detach())
 
 
 def build_tiny_translator(path) -> None:

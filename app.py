@@ -1,0 +1,143 @@
+"""tortodelova: `python app.py` runs the whole service on the embedded defaults (SQLite, SqliteHuey with an
+in-process worker, images on disk, models under ./models).
+
+    python app.py [--host 127.0.0.1] [--port 8000] [--share] [--offline] [--no-worker]
+    python app.py migrate                      apply database migrations
+    python app.py create-admin EMAIL [--password P]   create or promote an admin
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+logger = logging.getLogger("tortodelova")
+
+
+def _check_models(settings, *, offline: bool) -> None:
+    from tortodelova.pipeline.models import check_models
+
+    status = check_models(settings.models_dir)
+    if status.ok:
+        return
+    if offline:
+        print(f"Модели не найдены в {settings.models_dir}: {', '.join(status.missing)}.\n"
+              f"Скачайте их: python download_models.py --models-dir {settings.models_dir}\n"
+              "Сервис запустится, но генерация будет недоступна, пока модели не появятся.", file=sys.stderr)
+        return
+    try:
+        from tortodelova.pipeline.models import ensure_models
+    except ImportError:
+        from download_models import ensure_models
+    print(f"Скачиваю недостающие модели в {settings.models_dir}: {', '.join(status.missing)}", file=sys.stderr)
+    try:
+        ensure_models(settings.models_dir, offline=False)
+    except Exception as exc:  # no network: the service still starts and says what to run
+        print(f"Не удалось скачать модели ({exc}).\nЗапустите: python download_models.py "
+              f"--models-dir {settings.models_dir} (или --tiny для маленьких тестовых моделей)", file=sys.stderr)
+
+
+def serve(args) -> int:
+    import uvicorn
+
+    from jobs.tasks import HueyQueue, make_huey, register_tasks
+    from tortodelova.config import get_settings
+    from tortodelova.server import build_services, create_app
+
+    settings = get_settings()
+    _check_models(settings, offline=args.offline)
+    huey = make_huey(settings)
+    tasks = register_tasks(huey, settings)
+    services = build_services(settings, queue=HueyQueue(tasks))
+    app = create_app(services=services)
+
+    consumer = None
+    if not args.no_worker and not settings.redis_url:
+        # Embedded default: one worker thread in this process (a GPU/CPU runs one job at a time anyway).
+        consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=True, check_worker_health=True)
+        consumer.start()
+        logger.info("in-process worker started")
+    elif settings.redis_url and not args.no_worker:
+        logger.info("REDIS_URL is set: run workers with `huey_consumer jobs.huey -k process -w 1 -g TERM`")
+
+    if args.share:
+        _share(app, args)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+    return 0
+
+
+def _share(app, args) -> None:
+    """Ask Gradio for a public *.gradio.live tunnel to this server; say clearly when the network refuses."""
+    try:
+        from gradio import networking
+
+        url = networking.setup_tunnel(local_host=args.host, local_port=args.port, share_token=None,
+                                      share_server_address=None, share_server_tls_certificate=None)
+        print(f"Публичная ссылка: {url}")
+    except Exception as exc:
+        print(f"Не удалось получить публичную ссылку Gradio (нет доступа к сети?): {exc}\n"
+              f"Сервис доступен локально: http://{args.host}:{args.port}", file=sys.stderr)
+
+
+def cmd_migrate(_args) -> int:
+    from tortodelova.config import get_settings
+    from tortodelova.db import make_engine, migrate
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    migrate(make_engine(settings.sqlalchemy_url))
+    print("Миграции применены")
+    return 0
+
+
+def cmd_create_admin(args) -> int:
+    from tortodelova.accounts.service import ensure_admin
+    from tortodelova.config import get_settings
+    from tortodelova.db import make_engine, make_sessionmaker, migrate, session_scope
+    from tortodelova.errors import DomainError
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate(engine)
+    password = args.password
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass("Пароль (Enter — оставить прежний): ") or None
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            user = ensure_admin(session=session, settings=settings, email=args.email, password=password)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(f"Администратор: {user.email} (id {user.id})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="app.py", description="tortodelova — дизайны тортов по описанию")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--share", action="store_true", help="публичная ссылка Gradio, если сеть позволяет")
+    parser.add_argument("--offline", action="store_true", help="не скачивать модели при старте")
+    parser.add_argument("--no-worker", action="store_true", help="не запускать встроенный обработчик заданий")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("migrate", help="применить миграции базы данных")
+    admin = sub.add_parser("create-admin", help="создать или назначить администратора")
+    admin.add_argument("email")
+    admin.add_argument("--password")
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        return cmd_migrate(args)
+    if args.command == "create-admin":
+        return cmd_create_admin(args)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from tortodelova.accounts import service
+from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
+from tortodelova.api.deps import AUTH_COOKIE, CurrentUser, ServicesDep, SessionDep
+from tortodelova.errors import InvalidInput
+
+router = APIRouter(tags=["Accounts"])
+
+
+@router.post("/auth/register", status_code=201, response_model=UserPublic)
+def register(body: Credentials, services: ServicesDep, session: SessionDep):
+    return service.register(session=session, settings=services.settings, email=body.email, password=body.password)
+
+
+async def _credentials(request: Request) -> tuple[str, str]:
+    """OAuth2 password form (username=email) or JSON {"email","password"}."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            raise InvalidInput("Ошибка в запросе: тело запроса — некорректный JSON") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("Ожидается объект с полями email и password")
+        email, password = body.get("email"), body.get("password")
+    else:
+        form = await request.form()
+        email, password = form.get("username") or form.get("email"), form.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email.strip() or not password:
+        raise InvalidInput("Укажите email и пароль")
+    return email, password
+
+
+@router.post("/auth/login", response_model=Token,
+             openapi_extra={"requestBody": {"content": {
+                 "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                     "username": {"type": "string"}, "password": {"type": "string"}}}},
+                 "application/json": {"schema": {"type": "object", "properties": {
+                     "email": {"type": "string"}, "password": {"type": "string"}}}}}}})
+async def login(request: Request, services: ServicesDep, session: SessionDep):
+    email, password = await _credentials(request)
+    issued = service.login(session=session, settings=services.settings, email=email, password=password)
+    response = JSONResponse({"access_token": issued.access_token, "token_type": "bearer",
+                             "expires_in": issued.expires_in})
+    response.set_cookie(AUTH_COOKIE, issued.access_token, max_age=issued.expires_in, httponly=True,
+                        samesite="lax", secure=services.settings.is_production, path="/")
+    return response
+
+
+@router.post("/auth/logout", status_code=204)
+def logout():
+    response = Response(status_code=204)
+    response.delete_cookie(AUTH_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=UserPublic)
+def me(user: CurrentUser):
+    return user
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep):
+    service.change_password(session=session, user=user, old_password=body.old_password,
+                            new_password=body.new_password)
+    return Response(status_code=204)

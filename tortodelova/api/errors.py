@@ -1,0 +1,52 @@
+"""One place where domain errors and infrastructure failures become HTTP answers."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from tortodelova.errors import DomainError
+
+logger = logging.getLogger(__name__)
+DB_DOWN = "База данных недоступна, попробуйте позже"
+
+
+def _field(loc) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError):
+        headers = {}
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError):
+        problems = []
+        for error in exc.errors():
+            where = _field(error.get("loc", ()))
+            if error.get("type") == "json_invalid":
+                problems.append("тело запроса — некорректный JSON")
+            elif error.get("type") == "missing":
+                problems.append(f"не заполнено поле {where}")
+            else:
+                problems.append(f"некорректное значение поля {where}" if where else "некорректный запрос")
+        return JSONResponse({"detail": "Ошибка в запросе: " + "; ".join(problems)}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_request: Request, exc: OperationalError):
+        logger.warning("database unavailable: %s", exc.orig)
+        return JSONResponse({"detail": DB_DOWN}, status_code=503)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_request: Request, exc: DBAPIError):
+        if exc.connection_invalidated:
+            return JSONResponse({"detail": DB_DOWN}, status_code=503)
+        logger.error("database error", exc_info=exc)
+        return JSONResponse({"detail": "Внутренняя ошибка базы данных"}, status_code=500)

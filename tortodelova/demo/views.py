@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep, client_ip
+from tortodelova.api.images import image_response
+from tortodelova.demo import service
+from tortodelova.generation import service as generation_service
+from tortodelova.generation.schemas import ClaimRequest, DemoCreate
+
+router = APIRouter(tags=["Demo"])
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def demo_public(services, session, generation, claim_token: str | None = None) -> dict:
+    data = generation_service.to_public(session=session, settings=services.settings, generation=generation,
+                                        base="/api/demo/generations")
+    for image in data["images"]:
+        suffix = f"?claim_token={claim_token}" if claim_token else ""
+        image["url"] += suffix
+        image["download_url"] += suffix
+    if claim_token:
+        data["claim_token"] = claim_token
+    return data
+
+
+@router.post("/demo/generations", status_code=202)
+def create(body: DemoCreate, request: Request, services: ServicesDep, session: SessionDep):
+    settings = services.settings
+    guest_id = service.guest_from_cookie(settings, request.cookies.get(settings.demo_cookie_name))
+    cookie = None
+    if guest_id is None:
+        guest_id, cookie = service.new_guest_cookie(settings)
+    generation, claim_token = service.create(session=session, settings=settings, queue=services.queue,
+                                             guest_id=guest_id, ip=client_ip(request), prompt=body.prompt,
+                                             style=body.style)
+    response = JSONResponse(demo_public(services, session, generation, claim_token), status_code=202)
+    if cookie:
+        response.set_cookie(settings.demo_cookie_name, cookie, max_age=COOKIE_MAX_AGE, httponly=True,
+                            samesite="lax", secure=settings.is_production)
+    return response
+
+
+def _guest_generation(request, services, session, generation_id, claim_token):
+    guest_id = service.guest_from_cookie(services.settings, request.cookies.get(services.settings.demo_cookie_name))
+    return service.get_for_guest(session=session, generation_id=generation_id, guest_id=guest_id,
+                                 claim_token=claim_token)
+
+
+@router.get("/demo/generations/{generation_id}")
+def get(generation_id: str, request: Request, services: ServicesDep, session: SessionDep,
+        claim_token: str | None = None):
+    generation = _guest_generation(request, services, session, generation_id, claim_token)
+    return demo_public(services, session, generation, claim_token)
+
+
+@router.get("/demo/generations/{generation_id}/images/{index}")
+def image(generation_id: str, index: int, request: Request, services: ServicesDep, session: SessionDep,
+          claim_token: str | None = None):
+    generation = _guest_generation(request, services, session, generation_id, claim_token)
+    return image_response(store=services.store, key=generation_service.image_key_for(generation, index),
+                          seconds=services.settings.presign_seconds)
+
+
+@router.post("/demo/claim")
+def claim(body: ClaimRequest, user: CurrentUser, services: ServicesDep, session: SessionDep):
+    generation = service.claim(session=session, user=user, claim_token=body.claim_token)
+    return generation_service.to_public(session=session, settings=services.settings, generation=generation)

@@ -1,0 +1,415 @@
+"""Cake images from an English prompt: DreamShaper 8 (SD 1.5) through diffusers. Worker process only (imports torch).
+
+One :class:`CakeGenerator` is built per worker process with :meth:`CakeGenerator.from_pretrained` and kept; each
+:class:`ImageRequest` (1–4 images, one seed each) runs as one batch. Two qualities:
+
+* ``standard``: DPM++ 2M Karras, 25 steps, guidance 7, full VAE decode.
+* ``fast``: LCM-LoRA with the LCM scheduler, 4 steps, guidance 1 (no classifier-free guidance, so half the UNet
+  batch), TAESD decode. Without the LoRA on disk: DPM++ 2M Karras with 10 steps.
+"""
+
+import io
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from tortodelova.pipeline.errors import BadOutput, ModelsMissing
+from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
+from tortodelova.pipeline.preview import preview_image
+
+logger = logging.getLogger(__name__)
+
+SIZES = ((512, 512), (512, 768), (768, 512))  # (width, height)
+QUALITIES = ("standard", "fast")
+MAX_IMAGES = 4
+STRENGTH_RANGE = (0.2, 0.9)
+MAX_SEED = 2**63 - 1
+LCM_ADAPTER = "lcm"
+# Below this much GPU memory, attention slicing trades speed for fitting 4 images at 768 px in memory.
+LOW_VRAM_BYTES = 6 * 1024**3
+
+StepCallback = Callable[[int, int, "Image.Image | None"], None]
+
+
+@dataclass
+class ImageRequest:
+    prompt: str
+    negative_prompt: str
+    width: int
+    height: int
+    seeds: list[int]  # one image per seed
+    quality: str = "standard"  # "fast" | "standard"
+    init_image: Image.Image | None = None  # a "variation of this design": img2img from this picture
+    strength: float | None = None  # how far the variation may move away from init_image
+    steps: int | None = None  # override of the quality's step count (tests, benchmarks)
+
+
+@dataclass
+class ImageResult:
+    images: list[Image.Image]
+    seeds: list[int]
+    steps: int
+    guidance: float
+    model: str
+    scheduler: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: encode, denoise, decode
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How one quality is sampled with the models that are present."""
+
+    scheduler: str  # key of CakeGenerator.schedulers
+    steps: int
+    guidance: float
+    lcm: bool  # LCM-LoRA adapter active
+    decoder: str  # "vae" | "taesd"
+
+
+def resolve_device(device: str = "auto", dtype: torch.dtype | None = None) -> tuple[torch.device, torch.dtype]:
+    """CUDA in bf16 (fp16 on GPUs without bf16) when there is one, else CPU in fp32."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if dtype is None:
+        if device.type == "cuda":
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        else:
+            dtype = torch.float32
+    return device, dtype
+
+
+def physical_cores() -> int:
+    import psutil
+
+    cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    return max(1, min(cores, len(os.sched_getaffinity(0))))
+
+
+def bad_images(images: torch.Tensor) -> list[int]:
+    """Indices of decoded images (in [-1, 1]) that contain NaN/inf or are black all over."""
+    images = images.float()
+    not_finite = ~torch.isfinite(images).flatten(1).all(dim=1)
+    black = ((images + 1) / 2).flatten(1).amax(dim=1) < 2 / 255
+    return torch.nonzero(not_finite | black).flatten().tolist()
+
+
+def png_bytes(image: Image.Image, metadata: dict[str, str]) -> bytes:
+    """PNG with ``metadata`` as text chunks (tEXt; iTXt for non-Latin-1 values such as the Russian prompt)."""
+    info = PngInfo()
+    for key, value in metadata.items():
+        info.add_text(key, str(value))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+class CakeGenerator:
+    """SD 1.5 txt2img + img2img over one set of components, with fast (LCM) and standard sampling.
+
+    LCM-LoRA handling: the LoRA stays a peft adapter on the UNet and is switched on only for fast requests
+    (``enable_lora``/``disable_lora``), instead of being fused. Fusing would need either a second copy of the UNet
+    weights (too much memory) or fuse/unfuse around every fast request, which in bf16/fp16 rounds the base weights a
+    little each time and drifts the model over a long-lived worker. A disabled adapter costs nothing in standard mode
+    (peft calls the base layer directly); in fast mode the rank-64 side branches add a few per cent to a step, a
+    small price next to the 10× fewer UNet evaluations.
+    """
+
+    def __init__(
+        self,
+        pipe,
+        *,
+        taesd=None,
+        lcm_adapter: str | None = None,
+        model_name: str = GENERATOR_DIR,
+        sizes: tuple[tuple[int, int], ...] | None = SIZES,
+        preview_every: int | None = None,
+        preview_decoder: str = "linear",
+    ):
+        from diffusers import DPMSolverMultistepScheduler, LCMScheduler, StableDiffusionImg2ImgPipeline
+
+        self.pipe = pipe
+        # Same component objects, no second copy of any weights.
+        self.img2img = StableDiffusionImg2ImgPipeline(**pipe.components, requires_safety_checker=False)
+        self.img2img.set_progress_bar_config(disable=True)
+        self.taesd = taesd
+        self.lcm_adapter = lcm_adapter
+        self.model_name = model_name
+        self.sizes = sizes
+        self.preview_every = preview_every
+        self.preview_decoder = preview_decoder
+        config = pipe.scheduler.config
+        self.schedulers = {
+            "dpm++2m-karras": DPMSolverMultistepScheduler.from_config(
+                config, algorithm_type="dpmsolver++", solver_type="midpoint", solver_order=2, use_karras_sigmas=True
+            ),
+            "lcm": LCMScheduler.from_config(config),
+        }
+
+    # -- construction ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        models_dir: str | Path,
+        *,
+        device: str = "auto",
+        dtype: torch.dtype | None = None,
+        compile: bool = False,
+        channels_last: bool | None = None,
+        **kwargs,
+    ) -> "CakeGenerator":
+        """Load DreamShaper 8 (+ LCM-LoRA and TAESD when present) from ``models_dir`` once per process."""
+        from diffusers import AutoencoderTiny, StableDiffusionPipeline
+
+        models_dir = Path(models_dir)
+        if not is_present(models_dir, GENERATOR_DIR):
+            raise ModelsMissing(missing=[GENERATOR_DIR])
+        device, dtype = resolve_device(device, dtype)
+        if device.type == "cpu":
+            torch.set_num_threads(physical_cores())
+        # fp16 overflows in the SD 1.5 VAE decoder (NaN/black images); bf16 and fp32 do not.
+        vae_dtype = torch.float32 if dtype == torch.float16 else dtype
+
+        generator_dir = models_dir / GENERATOR_DIR
+        has_fp16 = any((generator_dir / "unet").glob("*.fp16.safetensors"))
+        pipe = StableDiffusionPipeline.from_pretrained(
+            generator_dir,
+            torch_dtype=dtype,
+            variant="fp16" if has_fp16 else None,
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
+        )
+        pipe.vae.to(vae_dtype)
+        pipe.to(device)
+        pipe.set_progress_bar_config(disable=True)
+        if device.type == "cuda" and torch.cuda.get_device_properties(device).total_memory < LOW_VRAM_BYTES:
+            pipe.enable_attention_slicing()
+
+        lcm_adapter = None
+        if is_present(models_dir, LCM_LORA_DIR):
+            pipe.load_lora_weights(models_dir / LCM_LORA_DIR, weight_name=LCM_LORA_WEIGHTS, adapter_name=LCM_ADAPTER)
+            pipe.unet.disable_lora()
+            lcm_adapter = LCM_ADAPTER
+        else:
+            logger.warning("%s is missing: fast quality falls back to DPM++ with 10 steps", LCM_LORA_DIR)
+
+        taesd = None
+        if is_present(models_dir, TAESD_DIR):
+            taesd = AutoencoderTiny.from_pretrained(models_dir / TAESD_DIR, torch_dtype=vae_dtype).to(device)
+        else:
+            logger.warning("%s is missing: fast quality decodes with the full VAE", TAESD_DIR)
+
+        if channels_last is None:
+            channels_last = device.type == "cuda"
+        if channels_last:
+            for model in (pipe.unet, pipe.vae, taesd):
+                if model is not None:
+                    model.to(memory_format=torch.channels_last)
+        if compile:
+            pipe.unet.compile()
+        kwargs.setdefault("preview_decoder", "taesd" if taesd is not None and device.type == "cuda" else "linear")
+        logger.info(
+            "loaded %s on %s (%s, vae %s), lcm-lora: %s, taesd: %s",
+            GENERATOR_DIR, device, dtype, vae_dtype, lcm_adapter is not None, taesd is not None,
+        )  # fmt: skip
+        return cls(pipe, taesd=taesd, lcm_adapter=lcm_adapter, **kwargs)
+
+    @property
+    def device(self) -> torch.device:
+        return self.pipe.unet.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.pipe.unet.dtype
+
+    @property
+    def vae(self):
+        return self.pipe.vae
+
+    @property
+    def unet(self):
+        return self.pipe.unet
+
+    # -- generation -----------------------------------------------------------------------------------------------
+
+    def check_inputs(self, request: ImageRequest) -> None:
+        if not request.prompt or not request.prompt.strip():
+            raise ValueError("`prompt` has to be a non-empty string")
+        if request.width % 8 != 0 or request.height % 8 != 0:
+            raise ValueError(
+                f"`height` and `width` have to be divisible by 8 but are {request.height} and {request.width}."
+            )
+        if self.sizes is not None and (request.width, request.height) not in self.sizes:
+            raise ValueError(f"size {request.width}x{request.height} is not one of {self.sizes} (width, height)")
+        if not 1 <= len(request.seeds) <= MAX_IMAGES:
+            raise ValueError(f"1 to {MAX_IMAGES} seeds (one per image) are allowed but {len(request.seeds)} were given")
+        for seed in request.seeds:
+            if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+                raise ValueError(f"seeds have to be integers in [0, {MAX_SEED}] but one is {seed!r}")
+        if request.quality not in QUALITIES:
+            raise ValueError(f"`quality` has to be one of {QUALITIES} but is {request.quality!r}")
+        if (request.init_image is None) != (request.strength is None):
+            raise ValueError("`init_image` and `strength` go together: pass both for a variation or neither")
+        low, high = STRENGTH_RANGE
+        if request.strength is not None and not low <= request.strength <= high:
+            raise ValueError(f"`strength` has to be in [{low}, {high}] but is {request.strength}")
+        if request.steps is not None and request.steps < 1:
+            raise ValueError(f"`steps` has to be at least 1 but is {request.steps}")
+
+    def sampling(self, request: ImageRequest) -> Sampling:
+        if request.quality == "fast" and self.lcm_adapter is not None:
+            sampling = Sampling(scheduler="lcm", steps=4, guidance=1.0, lcm=True, decoder="taesd")
+        elif request.quality == "fast":
+            sampling = Sampling(scheduler="dpm++2m-karras", steps=10, guidance=7.0, lcm=False, decoder="taesd")
+        else:
+            sampling = Sampling(scheduler="dpm++2m-karras", steps=25, guidance=7.0, lcm=False, decoder="vae")
+        if sampling.decoder == "taesd" and self.taesd is None:
+            sampling = Sampling(**{**sampling.__dict__, "decoder": "vae"})
+        if request.steps is not None:
+            sampling = Sampling(**{**sampling.__dict__, "steps": request.steps})
+        return sampling
+
+    @torch.inference_mode()
+    def __call__(self, request: ImageRequest, callback: StepCallback | None = None) -> ImageResult:
+        # 1. Check inputs
+        self.check_inputs(request)
+        timings = {}
+
+        # 2. Choose scheduler, steps, guidance and whether the LCM adapter is on
+        sampling = self.sampling(request)
+        self._set_lcm(sampling.lcm)
+        do_cfg = sampling.guidance > 1.0
+        count = len(request.seeds)
+
+        # 3. Encode the prompt once for all images of the batch
+        started = time.perf_counter()
+        prompt_embeds, negative_embeds = self.pipe.encode_prompt(
+            request.prompt, self.device, count, do_cfg, request.negative_prompt or None
+        )
+        timings["encode"] = time.perf_counter() - started
+
+        # 4. Denoise all images as one batch, one generator per image so each seed reproduces its own image
+        started = time.perf_counter()
+        latents, steps = self.denoise(request, sampling, prompt_embeds, negative_embeds if do_cfg else None, callback)
+        timings["denoise"] = time.perf_counter() - started
+
+        # 5. Decode, retrying in fp32 when the output is NaN or black
+        started = time.perf_counter()
+        images = self.decode(latents, decoder=sampling.decoder)
+        timings["decode"] = time.perf_counter() - started
+
+        model = self.model_name + (f"+{LCM_LORA_DIR}" if sampling.lcm else "")
+        return ImageResult(
+            images=images,
+            seeds=list(request.seeds),
+            steps=steps,
+            guidance=sampling.guidance,
+            model=model,
+            scheduler=sampling.scheduler,
+            timings=timings,
+        )
+
+    def _set_lcm(self, active: bool) -> None:
+        if self.lcm_adapter is None:
+            return
+        if active:
+            self.unet.enable_lora()
+            self.unet.set_adapters([self.lcm_adapter], weights=[1.0])
+        else:
+            self.unet.disable_lora()
+
+    def denoise(self, request, sampling, prompt_embeds, negative_embeds, callback) -> tuple[torch.Tensor, int]:
+        generators = [torch.Generator("cpu").manual_seed(seed) for seed in request.seeds]
+        arguments = dict(
+            prompt_embeds=prompt_embeds,
+            negative_prompt_embeds=negative_embeds,
+            guidance_scale=sampling.guidance,
+            generator=generators,
+            output_type="latent",
+            callback_on_step_end=self._step_callback(request, callback) if callback is not None else None,
+        )
+        if request.init_image is None:
+            pipe = self.pipe
+            arguments.update(num_inference_steps=sampling.steps, width=request.width, height=request.height)
+        else:
+            pipe = self.img2img
+            # img2img runs only the last `strength` part of the schedule: stretch the schedule so the number of
+            # steps actually run (and the time taken) stays the quality's.
+            arguments.update(
+                image=self.encode_image(request.init_image, request.width, request.height, len(request.seeds)),
+                strength=request.strength,
+                num_inference_steps=math.ceil(sampling.steps / request.strength),
+            )
+        pipe.scheduler = self.schedulers[sampling.scheduler]
+        latents = pipe(**arguments).images
+        return latents, pipe.num_timesteps
+
+    def encode_image(self, image: Image.Image, width: int, height: int, count: int) -> torch.Tensor:
+        """VAE latents of ``image`` resized to the request size, repeated for each image of the batch."""
+        pixels = self.pipe.image_processor.preprocess(image.convert("RGB"), height=height, width=width)
+        pixels = pixels.to(device=self.device, dtype=self.vae.dtype)
+        latents = self.vae.encode(pixels).latent_dist.mode() * self.vae.config.scaling_factor
+        return latents.to(self.dtype).repeat(count, 1, 1, 1)
+
+    def _step_callback(self, request: ImageRequest, callback: StepCallback):
+        def on_step_end(pipe, index: int, timestep, tensors: dict) -> dict:
+            step, total = index + 1, pipe.num_timesteps
+            every = self.preview_every or max(1, total // 5)
+            preview = None
+            if step % every == 0 and step < total:
+                preview = self.preview(tensors["latents"][:1], (request.width, request.height))
+            callback(step, total, preview)  # GenerationCancelled raised here ends the pipeline call
+            return tensors
+
+        return on_step_end
+
+    def preview(self, latents: torch.Tensor, size: tuple[int, int]) -> Image.Image:
+        """A preview of the first image: TAESD where it is cheap (GPU), else the linear latent→RGB approximation."""
+        if self.preview_decoder == "taesd" and self.taesd is not None:
+            return self.decode(latents, decoder="taesd")[0]
+        return preview_image(latents[0].float().cpu().numpy(), size)
+
+    def decode(self, latents: torch.Tensor, *, decoder: str = "vae") -> list[Image.Image]:
+        model = self.taesd if decoder == "taesd" else self.vae
+        images = self._decode_with(model, latents, model.dtype)
+        bad = bad_images(images)
+        if bad and model.dtype != torch.float32:
+            logger.warning("images %s decoded to NaN/black in %s, decoding again in float32", bad, model.dtype)
+            images = self._decode_with(model, latents, torch.float32)
+            bad = bad_images(images)
+        if bad:
+            raise BadOutput()
+        return self.pipe.image_processor.postprocess(images, output_type="pil")
+
+    def _decode_with(self, model, latents: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        original = model.dtype
+        if dtype != original:
+            model.to(dtype)
+        try:
+            # One image at a time on CPU: same speed, a quarter of the peak memory at 768 px.
+            chunk = 1 if latents.device.type == "cpu" else len(latents)
+            parts = [
+                model.decode(part.to(dtype) / model.config.scaling_factor, return_dict=False)[0]
+                for part in latents.split(chunk)
+            ]
+            return torch.cat(parts).float()
+        finally:
+            if dtype != original:
+                model.to(original)
+
+    def warmup(self, *, steps: int = 2) -> None:
+        """Run each quality once at every size so compilation and kernel autotuning happen before the first job."""
+        for quality in QUALITIES:
+            for width, height in self.sizes or ((512, 512),):
+                request = ImageRequest("a cake", "", width, height, seeds=[0], quality=quality, steps=steps)
+                self(request)

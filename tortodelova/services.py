@@ -1,0 +1,26 @@
+"""The long-lived objects one app instance holds: settings, DB sessions, the image store and the job queue.
+
+Built once by `tortodelova.server.create_app` and shared by the REST views and the Gradio handlers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tortodelova.config import Settings
+from tortodelova.generation.queue import JobQueue
+from tortodelova.storage import ImageStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    store: ImageStore
+    queue: JobQueue
+    extras: dict = field(default_factory=dict)
+
+    def session(self) -> Session:
+        return self.session_factory()
