@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     max_attempts: int = 2
     batch_max_jobs: int = 4
     translate_timeout_seconds: float = 60.0
+    # The web side refuses new jobs while the model files are missing (workers share the models volume).
+    require_models: bool = True
 
     # Demo
     demo_daily_cap: int = 200

@@ -56,6 +56,7 @@ def create(*, session: Session, settings: Settings, queue: JobQueue, guest_id: s
     """Returns the generation and its claim token; RateLimited when this visitor (cookie or IP) already had one."""
     prompt_ru = generation_service.validate_prompt(prompt)
     style = generation_service.validate_style(style)
+    generation_service.ensure_models_present(settings)
     today = utcnow().date()
     if session.scalar(select(DemoGuest.id).where((DemoGuest.guest_id == guest_id) |
                                                  ((DemoGuest.ip == ip) & (DemoGuest.day == today)))):

@@ -123,8 +123,23 @@ def validate_params(request) -> GenerationParams:
     return params
 
 
+def ensure_models_present(settings: Settings) -> None:
+    """Say what to run once, instead of charging and failing every job while the models are not installed."""
+    if not settings.require_models:
+        return
+    from tortodelova.pipeline.models import check_models
+
+    status = check_models(settings.models_dir)
+    if not status.ok:
+        raise ServiceUnavailable(
+            f"Модели не установлены ({', '.join(status.missing)}). Администратору: выполните "
+            "`python download_models.py` и перезапустите сервис."
+        )
+
+
 def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User, request) -> Generation:
     params = validate_params(request)
+    ensure_models_present(settings)
     if params.init_generation_id is not None:
         source = get_owned(session=session, user=user, generation_id=params.init_generation_id)
         if source.status != "succeeded" or params.init_index >= len(source.image_keys):
