@@ -1,0 +1,124 @@
+import json
+
+import pytest
+
+from tortodelova.pipeline.glossary import GLOSSARY_PATH, Term, find_terms, fix_translation, prepare_source
+
+ISSUE_EXAMPLE = "нежный двухъярусный торт с мастикой цвета пыльной розы и живыми цветами"
+
+
+@pytest.mark.parametrize(
+    ("text", "ru", "en"),
+    [
+        ("торт с мастикой", "мастикой", "fondant"),
+        ("обтянут сахарной мастикой", "обтянут сахарной мастикой", "fondant-covered"),
+        ("торт, обтянутый мастикой", "обтянутый мастикой", "fondant-covered"),
+        ("три яруса", "яруса", "tiers"),
+        ("украсить ярусами", "ярусами", "tiers"),
+        ("на верхнем ярусе", "ярусе", "tier"),
+        ("трёхъярусный торт", "трёхъярусный торт", "three-tier cake"),
+        ("Трехъярусного торта", "Трехъярусного торта", "three-tier cake"),
+        ("двухъярусном", "двухъярусном", "two-tier"),
+        ("2-х ярусный торт", "2-х ярусный торт", "two-tier cake"),
+        ("с живыми цветами", "живыми цветами", "fresh flowers"),
+        ("живой цветок сверху", "живой цветок", "fresh flowers"),
+        ("с безе", "безе", "meringue kisses"),
+        ("меренгами", "меренгами", "meringue"),
+        ("пудрового цвета", "пудрового", "dusty pink"),
+        ("цвета пыльной розы", "пыльной розы", "dusty rose"),
+        ("в цвете айвори", "айвори", "ivory"),
+        ("мятного оттенка", "мятного", "mint green"),
+        ("с масляным кремом", "масляным кремом", "buttercream"),
+        ("с крем-чизом", "крем-чизом", "cream cheese frosting"),
+        ("заварного крема", "заварного крема", "custard"),
+        ("шоколадным ганашем", "ганашем", "ganache"),
+        ("зеркальной глазурью", "зеркальной глазурью", "mirror glaze"),
+        ("покрыт велюром", "велюром", "velvet spray finish"),
+        ("с подтёками", "подтёками", "drip"),
+        ("с подтеками", "подтеками", "drip"),
+        ("коржей", "коржей", "cake layers"),
+        ("бисквитом", "бисквитом", "sponge cake"),
+        ("с вафельной картинкой", "вафельной картинкой", "edible wafer paper print"),
+        ("фигурками из мастики", "фигурками из мастики", "fondant figurines"),
+        ("с кремовыми цветами", "кремовыми цветами", "piped buttercream flowers"),
+        ("сахарными цветами", "сахарными цветами", "gum paste sugar flowers"),
+        ("сусальным золотом", "сусальным золотом", "edible gold leaf"),
+        ("с поталью", "поталью", "edible gold leaf"),
+        ("с кандурином", "кандурином", "edible luster dust"),
+        ("сахарными бусинами", "сахарными бусинами", "sugar pearls"),
+        ("с посыпкой", "посыпкой", "sprinkles"),
+        ("с рюшами", "рюшами", "ruffles"),
+        ("капкейки", "капкейки", "cupcakes"),
+        ("один капкейк", "капкейк", "cupcake"),
+        ("пряниками", "пряниками", "decorated gingerbread cookies"),
+        ("с айсингом", "айсингом", "royal icing"),
+        ("с макаронсами", "макаронсами", "French macarons"),
+        ("кейк-попсы", "кейк-попсы", "cake pops"),
+        ("бенто-торта", "бенто-торта", "bento cake"),
+        ("торта-цифры", "торта-цифры", "number cake"),
+        ("муссового торта", "муссового торта", "mousse cake (entremet)"),
+        ("полуголый торт", "полуголый торт", "semi-naked cake"),
+        ("голого торта", "голого торта", "naked cake"),
+        ("топпером", "топпером", "cake topper"),
+        ("из изомальта", "изомальта", "isomalt"),
+        ("с зефиром", "зефиром", "zefir (pastel marshmallow)"),
+        ("с помадкой", "помадкой", "poured fondant icing"),
+    ],
+)
+def test_word_forms(text, ru, en):
+    assert find_terms(text) == [Term(ru=ru, en=en)]
+
+
+def test_longest_phrase_wins():
+    assert find_terms("торт с масляным кремом") == [Term(ru="масляным кремом", en="buttercream")]
+    assert find_terms("кремовые цветы") == [Term(ru="кремовые цветы", en="piped buttercream flowers")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "без сахара",  # "без" is not безе
+        "кремовые розы",  # кремовый is an adjective, not крем
+        "розового цвета",  # цвета is colour, not flowers
+        "ярусный",  # no numeral: not a known term on its own
+        "chocolate cake with fondant",
+    ],
+)
+def test_no_false_terms(text):
+    assert find_terms(text) == []
+
+
+def test_terms_mid_sentence_keep_the_rest():
+    source, terms = prepare_source("Белый торт, обтянутый мастикой, с живыми цветами сверху.")
+    assert source == "Белый торт, fondant-covered, с fresh flowers сверху."
+    assert [term.en for term in terms] == ["fondant-covered", "fresh flowers"]
+
+
+def test_issue_example():
+    source, terms = prepare_source(ISSUE_EXAMPLE)
+    for english in ("two-tier", "fondant", "dusty rose", "fresh flowers"):
+        assert english in source
+    assert [term.ru for term in terms] == ["двухъярусный торт", "мастикой", "пыльной розы", "живыми цветами"]
+    assert all(term.ru in ISSUE_EXAMPLE for term in terms)
+
+
+def test_every_glossary_lemma_is_found():
+    data = json.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    for entry in data["terms"]:
+        for lemma in entry["ru"]:
+            terms = find_terms(f"торт и {lemma} сверху")
+            assert [term.en for term in terms] in ([entry["en"]], [entry.get("en_plural")]), lemma
+
+
+def test_fix_translation_rewrites_mt_mistakes():
+    text = "Two-storey cake with mastic, biscuit and living flowers"
+    assert fix_translation(text, []) == "two-tier cake with fondant, sponge cake and fresh flowers"
+
+
+def test_fix_translation_appends_dropped_terms_once():
+    terms = [Term(ru="мастикой", en="fondant"), Term(ru="безе", en="meringue kisses")]
+    assert fix_translation("A white cake with fondant.", terms) == "A white cake with fondant, meringue kisses"
+
+
+def test_fix_translation_collapses_doubled_words():
+    assert fix_translation("bento cake cake", []) == "bento cake"
