@@ -8,16 +8,17 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_PRODUCTION_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)
 
-    env: str = Field("development", validation_alias="TORTODELOVA_ENV")
+    env: str = Field("development", validation_alias=AliasChoices("TORTODELOVA_ENV", "env"))
     data_dir: Path = Path("./data")
     models_dir: Path = Path("./models")
 
@@ -39,8 +40,8 @@ class Settings(BaseSettings):
     jwt_expire_minutes: int = 60 * 24 * 7
 
     welcome_credits: int = 30
-    admin_email: str | None = Field(None, validation_alias="TORTODELOVA_ADMIN_EMAIL")
-    admin_password: str | None = Field(None, validation_alias="TORTODELOVA_ADMIN_PASSWORD")
+    admin_email: str | None = Field(None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_EMAIL", "admin_email"))
+    admin_password: str | None = Field(None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_PASSWORD", "admin_password"))
 
     # Jobs
     heartbeat_seconds: float = 5.0
