@@ -183,13 +183,14 @@ class CakeGenerator:
         has_fp16 = any((generator_dir / "unet").glob("*.fp16.safetensors"))
         pipe = StableDiffusionPipeline.from_pretrained(
             generator_dir,
-            torch_dtype=dtype,
+            dtype=dtype,
             variant="fp16" if has_fp16 else None,
             safety_checker=None,
             feature_extractor=None,
             requires_safety_checker=False,
         )
-        pipe.vae.to(vae_dtype)
+        if vae_dtype != dtype:
+            pipe.vae.to(vae_dtype)
         pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
         if device.type == "cuda" and torch.cuda.get_device_properties(device).total_memory < LOW_VRAM_BYTES:
@@ -205,7 +206,7 @@ class CakeGenerator:
 
         taesd = None
         if is_present(models_dir, TAESD_DIR):
-            taesd = AutoencoderTiny.from_pretrained(models_dir / TAESD_DIR, torch_dtype=vae_dtype).to(device)
+            taesd = AutoencoderTiny.from_pretrained(models_dir / TAESD_DIR, dtype=vae_dtype).to(device)
         else:
             logger.warning("%s is missing: fast quality decodes with the full VAE", TAESD_DIR)
 
@@ -231,6 +232,11 @@ class CakeGenerator:
     @property
     def dtype(self) -> torch.dtype:
         return self.pipe.unet.dtype
+
+    @property
+    def tokenizer(self):
+        """The CLIP tokenizer, for counting the 77-token prompt budget exactly."""
+        return self.pipe.tokenizer
 
     @property
     def vae(self):

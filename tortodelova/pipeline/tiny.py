@@ -120,12 +120,18 @@ def save_generator(path: Path, *, unet, vae, text_encoder) -> None:
     """Save SD 1.5 components like the dreamshaper-8 snapshot that download_models.py fetches (fp16 variant)."""
     import torch
     from diffusers import DEISMultistepScheduler
+    from diffusers.utils import logging as diffusers_logging
 
     path.mkdir(parents=True, exist_ok=True)
     DEISMultistepScheduler(**SD15_SCHEDULER).save_pretrained(path / "scheduler")
-    for name, model in (("unet", unet), ("vae", vae), ("text_encoder", text_encoder)):
-        model.to(torch.float16).save_pretrained(path / name, variant="fp16")
-        model.to(torch.float32)
+    verbosity = diffusers_logging.get_verbosity()
+    diffusers_logging.set_verbosity_error()  # casting a model with to() warns; that is what writing fp16 files needs
+    try:
+        for name, model in (("unet", unet), ("vae", vae), ("text_encoder", text_encoder)):
+            model.to(torch.float16).save_pretrained(path / name, variant="fp16")
+            model.to(torch.float32)
+    finally:
+        diffusers_logging.set_verbosity(verbosity)
     (path / "model_index.json").write_text(json.dumps(_DREAMSHAPER_MODEL_INDEX, indent=2))
     feature_extractor = path / "feature_extractor"
     feature_extractor.mkdir(exist_ok=True)
@@ -181,7 +187,7 @@ def build_tiny_generator(models_dir: Path) -> None:
     )
     unet_config = dict(
         sample_size=64, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32, attention_head_dim=8, norm_num_groups=16,
     )  # fmt: skip
     torch.manual_seed(SEED)
@@ -189,8 +195,8 @@ def build_tiny_generator(models_dir: Path) -> None:
     torch.manual_seed(SEED)
     # Four blocks, as in SD 1.5, so the VAE scale factor is the real 8 and 512 px images have 64×64 latents.
     vae = AutoencoderKL(
-        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 16, 16, 16), layers_per_block=1,
-        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, norm_num_groups=8,
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(4, 8, 8, 8), layers_per_block=1,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, norm_num_groups=4,
         sample_size=512, scaling_factor=0.18215,
     )  # fmt: skip
     save_generator(root, unet=unet, vae=vae, text_encoder=text_encoder)
