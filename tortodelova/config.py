@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     s3_bucket: str = "tortodelova"
     s3_public_endpoint: str | None = None
     s3_secure: bool = False
+    s3_public_secure: bool | None = None  # https for browser-facing presigned URLs; defaults to s3_secure
     s3_region: str = "us-east-1"
     presign_seconds: int = 300
 

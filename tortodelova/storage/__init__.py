@@ -12,6 +12,7 @@ def make_store(settings: Settings) -> ImageStore:
             endpoint=settings.s3_endpoint, access_key=settings.s3_access_key or "",
             secret_key=settings.s3_secret_key or "", bucket=settings.s3_bucket, secure=settings.s3_secure,
             public_endpoint=settings.s3_public_endpoint, region=settings.s3_region,
+            public_secure=settings.s3_public_secure,
         )
     from tortodelova.storage.local import LocalImageStore
 
