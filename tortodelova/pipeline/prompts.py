@@ -32,7 +32,9 @@ BASE_POSITIVE = (
     "highly detailed",
     "realistic",
 )
-BASE_NEGATIVE = "cartoon, illustration, 3d render, toy, plastic, deformed, blurry, lowres, text, watermark, people, hands"
+BASE_NEGATIVE = (
+    "cartoon, illustration, 3d render, toy, plastic, deformed, blurry, lowres, text, watermark, people, hands"
+)
 # SD 1.5 draws Cyrillic as gibberish: the chef pipes the real inscription on the empty plaque.
 PLAQUE = "with a blank plaque for an inscription"
 
