@@ -20,23 +20,10 @@ import pytest
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 S3_ENDPOINT = os.environ.get("TEST_S3_ENDPOINT", "127.0.0.1:8333")
-S3_ACCESS_KEY = os.environ.get("TEST_S3_ACCESS_KEY", "tortokey")
-S3_SECRET_KEY = os.environ.get("TEST_S3_SECRET_KEY", "tortosecret123")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import S3_ACCESS_KEY, S3_SECRET_KEY, port_open, s3_settings  # noqa: E402
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -142,11 +129,6 @@ def s3_bucket(s3_server):
         client.remove_bucket(bucket)
     except Exception:
         pass
-
-
-def s3_settings(endpoint: str, bucket: str) -> dict:
-    return {"s3_endpoint": endpoint, "s3_access_key": S3_ACCESS_KEY, "s3_secret_key": S3_SECRET_KEY,
-            "s3_bucket": bucket, "s3_public_endpoint": endpoint}
 
 
 @pytest.fixture(params=["local", "s3"])

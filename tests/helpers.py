@@ -1,0 +1,27 @@
+"""Small helpers shared by tests (fixtures live in the root conftest.py)."""
+from __future__ import annotations
+
+import os
+import socket
+
+S3_ACCESS_KEY = os.environ.get("TEST_S3_ACCESS_KEY", "tortokey")
+S3_SECRET_KEY = os.environ.get("TEST_S3_SECRET_KEY", "tortosecret123")
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def s3_settings(endpoint: str, bucket: str) -> dict:
+    return {"s3_endpoint": endpoint, "s3_access_key": S3_ACCESS_KEY, "s3_secret_key": S3_SECRET_KEY,
+            "s3_bucket": bucket, "s3_public_endpoint": endpoint}
