@@ -1,0 +1,389 @@
+"""Generation speed: the service's qualities against the original service's configuration, in one run.
+
+    python -m benchmarks.generation                       # CPU default set, 512×512, a few minutes on 2 cores
+    python -m benchmarks.generation --device cuda --resolutions 512x512 768x512 --batch-sizes 1 4 --steps 25
+    python -m benchmarks.generation --rows original standard standard-bf16 fast+taesd fast+taesd-bf16 --json out.json
+
+The models have RANDOM weights in the exact DreamShaper 8 / SD 1.5 architecture (UNet 860M with 768-wide
+cross-attention, the SD VAE, the CLIP ViT-L/14 text encoder, a rank-64 LCM-LoRA with the real module set, TAESD),
+written once to a cache folder in the real on-disk layout and loaded through ``CakeGenerator.from_pretrained``,
+the code the worker runs. Random weights cost the same FLOPs as trained ones, so the timings carry over.
+
+Rows with many steps are measured with ``--steps`` steps and extrapolated linearly in the number of UNet evaluations
+(marked ``*``); encoding, decoding and PNG are always measured.
+"""
+
+import argparse
+import gc
+import io
+import json
+import logging
+import os
+import platform
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, TAESD_DIR
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CACHE = ROOT / ".cache" / "bench-models" / "sd15-random-v1"
+PROMPT = (
+    "a delicate two-tier wedding cake with dusty rose fondant, fresh peonies and gold leaf, on a marble stand, "
+    "professional food photography, soft studio light, high detail"
+)
+NEGATIVE = "blurry, deformed, text, watermark, low quality"
+
+# The service as it was: StableDiffusionPipeline defaults (PNDM), 20 steps, guidance 7.5, fp32, attention slicing.
+ORIGINAL = {"steps": 20, "guidance": 7.5, "attention_slicing": "max"}
+ROWS = (
+    "original", "standard", "fast", "fast+taesd", "standard-bf16", "fast+taesd-bf16", "standard-channels-last",
+    "fast-fused",
+)  # fmt: skip
+DEFAULT_ROWS = ("original", "standard", "fast", "fast+taesd")
+
+SD15_UNET = dict(
+    sample_size=64, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(320, 640, 1280, 1280),
+    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+    cross_attention_dim=768, attention_head_dim=8, norm_num_groups=32,
+)  # fmt: skip
+SD15_VAE = dict(
+    in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(128, 256, 512, 512), layers_per_block=2,
+    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4, norm_num_groups=32,
+    sample_size=512, scaling_factor=0.18215,
+)  # fmt: skip
+CLIP_VIT_L14_TEXT = dict(
+    vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+    max_position_embeddings=77, hidden_act="quick_gelu", projection_dim=768,
+)  # fmt: skip
+LCM_LORA_RANK = 64
+FULL_MEASURE_STEPS = 6  # fast (LCM) schedules are short enough to always run in full
+
+
+def build_models(models_dir: Path) -> dict:
+    """Write random SD 1.5-architecture models in the real layout, once; returns their parameter counts."""
+    marker = models_dir / "built.json"
+    if marker.is_file():
+        return json.loads(marker.read_text())
+    from diffusers import AutoencoderKL, AutoencoderTiny, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    from tortodelova.pipeline.tiny import save_generator, save_lcm_lora, write_clip_tokenizer
+
+    print(f"building random SD 1.5 models in {models_dir} (once)...", flush=True)
+    generator_dir = models_dir / GENERATOR_DIR
+    tokens = write_clip_tokenizer(generator_dir / "tokenizer")
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(**CLIP_VIT_L14_TEXT, bos_token_id=tokens - 2, eos_token_id=tokens - 1,
+                                                pad_token_id=tokens - 1))  # fmt: skip
+    unet = UNet2DConditionModel(**SD15_UNET)
+    vae = AutoencoderKL(**SD15_VAE)
+    counts = {"unet": unet.num_parameters(), "vae": vae.num_parameters(), "text_encoder": text_encoder.num_parameters()}
+    save_generator(generator_dir, unet=unet, vae=vae, text_encoder=text_encoder)
+    counts["lcm_lora"] = save_lcm_lora(models_dir / LCM_LORA_DIR, unet, rank=LCM_LORA_RANK, init_std=1e-3)
+    taesd = AutoencoderTiny()
+    taesd.save_pretrained(models_dir / TAESD_DIR)
+    counts["taesd"] = taesd.num_parameters()
+    marker.write_text(json.dumps(counts))
+    return counts
+
+
+class PeakMemory:
+    """Peak memory while the block runs: CUDA allocator peak, or the process RSS sampled every 10 ms on CPU."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.peak = 0
+
+    def __enter__(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            return self
+        import psutil
+
+        process = psutil.Process()
+        self._stop = threading.Event()
+
+        def sample():
+            while not self._stop.wait(0.01):
+                self.peak = max(self.peak, process.memory_info().rss)
+
+        self.peak = process.memory_info().rss
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            self.peak = torch.cuda.max_memory_allocated()
+        else:
+            self._stop.set()
+            self._thread.join()
+
+
+@dataclass
+class Row:
+    name: str
+    device: str
+    dtype: str
+    resolution: str
+    batch: int
+    scheduler: str
+    steps: int  # steps of the configuration reported
+    evals_measured: int  # UNet evaluations actually run
+    evals: int  # UNet evaluations of the configuration reported
+    encode_s: float
+    step_s: float  # per UNet evaluation, whole batch
+    decode_s: float
+    png_s: float
+    image_s: float  # end to end per image: (encode + evals × step + decode + png) / batch
+    peak_gib: float
+    extrapolated: bool
+    speedup: float | None = None  # original's image_s / this image_s, same resolution and batch
+
+
+def unet_evals(scheduler, steps: int) -> int:
+    scheduler.set_timesteps(steps)
+    return len(scheduler.timesteps)
+
+
+def make_row(name, *, device, dtype, size, batch, scheduler, steps, evals_measured, evals, timings, png_s, peak):
+    step_s = timings["denoise"] / evals_measured
+    total = timings["encode"] + step_s * evals + timings["decode"] + png_s
+    return Row(
+        name=name, device=device.type, dtype=str(dtype).removeprefix("torch."), resolution=f"{size[0]}x{size[1]}",
+        batch=batch, scheduler=scheduler, steps=steps, evals_measured=evals_measured, evals=evals,
+        encode_s=timings["encode"], step_s=step_s, decode_s=timings["decode"], png_s=png_s, image_s=total / batch,
+        peak_gib=peak / 1024**3, extrapolated=evals != evals_measured,
+    )  # fmt: skip
+
+
+def encode_pngs(images) -> float:
+    from tortodelova.pipeline.generator import png_bytes
+
+    started = time.perf_counter()
+    for image in images:
+        png_bytes(image, {"prompt": PROMPT, "seed": "42", "steps": "20", "model": GENERATOR_DIR})
+    return time.perf_counter() - started
+
+
+@torch.inference_mode()
+def run_original(models_dir: Path, *, device, size, batch, steps) -> Row:
+    """The original service's pipeline: default PNDM scheduler, guidance 7.5, fp32, attention slicing "max"."""
+    from diffusers import PNDMScheduler, StableDiffusionPipeline
+
+    from tortodelova.pipeline.tiny import SD15_SCHEDULER
+
+    pipe = StableDiffusionPipeline.from_pretrained(
+        models_dir / GENERATOR_DIR, dtype=torch.float32, variant="fp16", safety_checker=None, feature_extractor=None,
+        requires_safety_checker=False,
+    ).to(device)  # fmt: skip
+    pipe.scheduler = PNDMScheduler(**SD15_SCHEDULER, skip_prk_steps=True)
+    pipe.enable_attention_slicing(ORIGINAL["attention_slicing"])
+    pipe.set_progress_bar_config(disable=True)
+    width, height = size
+    timings = {}
+    with PeakMemory(device) as memory:
+        started = time.perf_counter()
+        embeds, negative = pipe.encode_prompt(PROMPT, device, batch, True, NEGATIVE)
+        timings["encode"] = _elapsed(started, device)
+        started = time.perf_counter()
+        latents = pipe(
+            prompt_embeds=embeds, negative_prompt_embeds=negative, width=width, height=height,
+            num_inference_steps=steps, guidance_scale=ORIGINAL["guidance"], output_type="latent",
+            generator=torch.Generator().manual_seed(42),
+        ).images  # fmt: skip
+        timings["denoise"] = _elapsed(started, device)
+        evals_measured = pipe.num_timesteps
+        started = time.perf_counter()
+        decoded = pipe.vae.decode(latents / pipe.vae.config.scaling_factor, return_dict=False)[0]
+        images = pipe.image_processor.postprocess(decoded, output_type="pil")
+        timings["decode"] = _elapsed(started, device)
+        png_s = encode_pngs(images)
+    evals = unet_evals(PNDMScheduler(**SD15_SCHEDULER, skip_prk_steps=True), ORIGINAL["steps"])
+    row = make_row("original", device=device, dtype=torch.float32, size=size, batch=batch, scheduler="pndm",
+                   steps=ORIGINAL["steps"], evals_measured=evals_measured, evals=evals, timings=timings, png_s=png_s,
+                   peak=memory.peak)  # fmt: skip
+    del pipe
+    gc.collect()
+    return row
+
+
+def _elapsed(started: float, device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def run_quality(generator, name: str, *, quality: str, size, batch, steps: int | None) -> Row:
+    """One request through ``CakeGenerator.__call__``; schedules longer than ``FULL_MEASURE_STEPS`` run ``steps``."""
+    from tortodelova.pipeline.generator import ImageRequest
+
+    sampling = generator.sampling(ImageRequest(PROMPT, NEGATIVE, *size, seeds=[0], quality=quality))
+    measured = sampling.steps if sampling.steps <= FULL_MEASURE_STEPS else steps
+    request = ImageRequest(PROMPT, NEGATIVE, *size, seeds=list(range(42, 42 + batch)), quality=quality, steps=measured)
+    with PeakMemory(generator.device) as memory:
+        result = generator(request)
+        png_s = encode_pngs(result.images)
+    evals = unet_evals(generator.schedulers[sampling.scheduler], sampling.steps)
+    return make_row(name, device=generator.device, dtype=generator.dtype, size=size, batch=batch,
+                    scheduler=result.scheduler, steps=sampling.steps, evals_measured=result.steps, evals=evals,
+                    timings=result.timings, png_s=png_s, peak=memory.peak)  # fmt: skip
+
+
+def load_generator(models_dir: Path, device: str, dtype):
+    from tortodelova.pipeline.generator import CakeGenerator
+
+    return CakeGenerator.from_pretrained(models_dir, device=device, dtype=dtype, sizes=None)
+
+
+def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, threads) -> list[Row]:
+    device = torch.device(device)
+    results = []
+    generators = {}
+
+    def generator_for(dtype):
+        key = str(dtype)
+        if key not in generators:
+            generators.clear()
+            gc.collect()
+            generators[key] = load_generator(models_dir, device.type, dtype)
+            if threads:
+                torch.set_num_threads(threads)
+        return generators[key]
+
+    default_dtype = None  # CakeGenerator's choice: fp32 on CPU, bf16/fp16 on CUDA
+    for size in sizes:
+        for batch in batches:
+            for name in rows:
+                print(f"  {name} {size[0]}x{size[1]} batch {batch}...", flush=True)
+                if name == "original":
+                    generators.clear()
+                    gc.collect()
+                    if threads:
+                        torch.set_num_threads(threads)
+                    row = run_original(models_dir, device=device, size=size, batch=batch, steps=steps)
+                elif name in ("standard", "fast+taesd"):
+                    generator = generator_for(default_dtype)
+                    quality = "standard" if name == "standard" else "fast"
+                    row = run_quality(generator, name, quality=quality, size=size, batch=batch, steps=steps)
+                elif name == "fast":  # LCM-LoRA but the full VAE for the final decode
+                    from tortodelova.pipeline.generator import CakeGenerator
+
+                    base = generator_for(default_dtype)
+                    generator = CakeGenerator(base.pipe, taesd=None, lcm_adapter=base.lcm_adapter, sizes=None)
+                    row = run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
+                elif name.endswith("-bf16"):
+                    generator = generator_for(torch.bfloat16)
+                    quality = "standard" if name.startswith("standard") else "fast"
+                    row = run_quality(generator, name, quality=quality, size=size, batch=batch, steps=steps)
+                elif name == "standard-channels-last":
+                    generator = generator_for(default_dtype)
+                    generator.unet.to(memory_format=torch.channels_last)
+                    generator.vae.to(memory_format=torch.channels_last)
+                    try:
+                        row = run_quality(generator, name, quality="standard", size=size, batch=batch, steps=steps)
+                    finally:
+                        generator.unet.to(memory_format=torch.contiguous_format)
+                        generator.vae.to(memory_format=torch.contiguous_format)
+                elif name == "fast-fused":  # what fusing the LCM-LoRA would save over the switchable adapter
+                    generator = generator_for(default_dtype)
+                    generator.unet.enable_lora()
+                    generator.pipe.fuse_lora(components=["unet"], adapter_names=[generator.lcm_adapter])
+                    try:
+                        row = run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
+                    finally:
+                        generator.pipe.unfuse_lora(components=["unet"])
+                else:
+                    raise ValueError(f"unknown row {name!r}; rows are {ROWS}")
+                results.append(row)
+    for row in results:
+        original = next((o for o in results if o.name == "original" and (o.resolution, o.batch) ==
+                         (row.resolution, row.batch)), None)  # fmt: skip
+        if original is not None:
+            row.speedup = original.image_s / row.image_s
+    return results
+
+
+def format_table(rows: list[Row]) -> str:
+    header = ("row", "device", "dtype", "size", "batch", "scheduler", "steps", "UNet evals", "encode s", "s/eval",
+              "decode s", "png s", "s/image", "peak GiB", "vs original")  # fmt: skip
+    lines = []
+    for row in rows:
+        mark = "*" if row.extrapolated else ""
+        lines.append((
+            row.name, row.device, row.dtype, row.resolution, str(row.batch), row.scheduler, str(row.steps),
+            f"{row.evals} ({row.evals_measured} run)" if row.extrapolated else str(row.evals),
+            f"{row.encode_s:.2f}", f"{row.step_s:.2f}", f"{row.decode_s:.2f}", f"{row.png_s:.3f}",
+            f"{row.image_s:.1f}{mark}", f"{row.peak_gib:.2f}",
+            f"{row.speedup:.2f}x{mark}" if row.speedup is not None else "-",
+        ))  # fmt: skip
+    widths = [max(len(cell) for cell in column) for column in zip(header, *lines)]
+    out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in (header, *lines)]
+    out.insert(1, "  ".join("-" * width for width in widths))
+    if any(row.extrapolated for row in rows):
+        out.append("* extrapolated: s/eval measured over the UNet evaluations run, times the configuration's "
+                   "evaluations; encode, decode and PNG measured")  # fmt: skip
+    return "\n".join(out)
+
+
+def check_targets(rows: list[Row]) -> list[str]:
+    lines = []
+    for row in rows:
+        if row.speedup is None or row.name == "original":
+            continue
+        if row.name == "fast+taesd" and row.device == "cpu" and row.resolution == "512x512":
+            verdict = "PASS" if row.speedup >= 8 else "FAIL"
+            lines.append(f"target: CPU 512x512 fast end to end >= 8x the original: {row.speedup:.2f}x {verdict}")
+        if row.name == "standard":
+            verdict = "PASS" if row.speedup >= 1 else "FAIL"
+            lines.append(f"target: standard not slower than the original ({row.resolution}, batch {row.batch}): "
+                         f"{row.speedup:.2f}x {verdict}")  # fmt: skip
+    return lines
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, height = text.lower().split("x")
+    return int(width), int(height)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", help="cpu | cuda (default cpu)")
+    parser.add_argument("--resolutions", nargs="+", type=parse_size, default=[(512, 512)], metavar="WxH")
+    parser.add_argument("--steps", type=int, default=2,
+                        help="UNet steps measured for long schedules (extrapolated to the full count)")  # fmt: skip
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1])
+    parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(DEFAULT_ROWS))
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: physical cores)")
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_CACHE, help="cache of the random models")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    counts = build_models(args.models_dir)
+    print("parameters: " + ", ".join(f"{name} {count / 1e6:.1f}M" for name, count in counts.items()))
+    rows = run_rows(args.rows, models_dir=args.models_dir, device=args.device, sizes=args.resolutions,
+                    batches=args.batch_sizes, steps=args.steps, threads=args.threads)  # fmt: skip
+    print()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")  # fmt: skip
+    print(format_table(rows))
+    for line in check_targets(rows):
+        print(line)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"parameters": counts, "rows": [asdict(row) for row in rows]}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
