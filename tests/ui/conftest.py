@@ -1,0 +1,106 @@
+"""A real running service for the UI tests: uvicorn on a free port, SQLite and images under a tmp folder, the tiny
+models, and an in-process Huey consumer thread — the same wiring as `python app.py`, only polled faster."""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from jobs.tasks import HueyQueue, make_huey, register_tasks
+from tests.helpers import free_port
+from tortodelova.accounts import service as accounts
+from tortodelova.billing import service as billing
+from tortodelova.config import Settings
+from tortodelova.server import build_services, create_app
+from tortodelova.services import Services
+
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@tortodelova.test", "admin-password-1"
+STARTUP_TIMEOUT = 60.0
+
+
+@dataclass
+class LiveApp:
+    url: str
+    settings: Settings
+    services: Services
+
+    def user(self, email: str, password: str = "password-123", *, credits: int | None = None) -> str:
+        """Register a user straight through the service (optionally topped up) and return their JWT."""
+        with self.services.session_factory() as session:
+            user = accounts.register(session=session, settings=self.settings, email=email, password=password)
+            if credits:
+                billing.deposit(session=session, user=user, amount=credits)
+        return self.token(email, password)
+
+    def token(self, email: str, password: str) -> str:
+        with self.services.session_factory() as session:
+            return accounts.login(session=session, settings=self.settings, email=email,
+                                  password=password).access_token
+
+    def admin_token(self) -> str:
+        return self.token(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+@contextmanager
+def run_live_app(data_dir: Path, models_dir: Path) -> Iterator[LiveApp]:
+    settings = Settings(
+        data_dir=data_dir, models_dir=models_dir, jwt_secret="ui-tests-" + "s" * 40, welcome_credits=30,
+        TORTODELOVA_ADMIN_EMAIL=ADMIN_EMAIL, TORTODELOVA_ADMIN_PASSWORD=ADMIN_PASSWORD, heartbeat_seconds=1.0,
+    )
+    huey = make_huey(settings)
+    tasks = register_tasks(huey, settings)
+    services = build_services(settings, queue=HueyQueue(tasks))
+    app = create_app(services=services)
+    consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.05,
+                                    backoff=1.1, max_delay=0.25)
+    consumer.start()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="ui-test-uvicorn", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the app did not start on {url}")
+        time.sleep(0.1)
+    try:
+        yield LiveApp(url=url, settings=settings, services=services)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        consumer.stop(graceful=True)
+        services.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory, tiny_models_dir) -> Iterator[LiveApp]:
+    with run_live_app(tmp_path_factory.mktemp("ui-app"), tiny_models_dir) as app:
+        yield app
+
+
+@pytest.fixture
+def fresh_app(tmp_path_factory, tiny_models_dir):
+    """A factory of apps with their own database: the demo is one per IP, and every browser runs from 127.0.0.1."""
+    opened = []
+
+    def start() -> LiveApp:
+        context = run_live_app(tmp_path_factory.mktemp("ui-app"), tiny_models_dir)
+        opened.append(context)
+        return context.__enter__()
+
+    yield start
+    for context in reversed(opened):
+        context.__exit__(None, None, None)
