@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     translate_timeout_seconds: float = 60.0
     # The web side refuses new jobs while the model files are missing (workers share the models volume).
     require_models: bool = True
+    # Seconds to sleep in every denoising step: fault-injection tests use it to catch a job mid-run.
+    step_delay_seconds: float = 0.0
 
     # Demo
     demo_daily_cap: int = 200

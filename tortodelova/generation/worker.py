@@ -128,6 +128,8 @@ class _Progress:
         self._last_write = 0.0
 
     def __call__(self, step: int, total: int, preview=None) -> None:
+        if self.ctx.settings.step_delay_seconds:
+            time.sleep(self.ctx.settings.step_delay_seconds)
         now = time.monotonic()
         if preview is None and now - self._last_write < PROGRESS_WRITE_INTERVAL and step < total:
             return
@@ -170,7 +172,7 @@ def run(ctx: WorkerContext, generation_id: str) -> str:
     heartbeat.start()
     stored: list[str] = []
     try:
-        stored = _produce(ctx, generation)
+        _produce(ctx, generation, stored)
         return _finish_succeeded(ctx, generation, stored)
     except GenerationCancelled:
         _cleanup(ctx, stored)
@@ -191,7 +193,8 @@ def run(ctx: WorkerContext, generation_id: str) -> str:
         heartbeat.stopped.set()
 
 
-def _produce(ctx: WorkerContext, generation: Generation) -> list[str]:
+def _produce(ctx: WorkerContext, generation: Generation, stored: list[str]) -> None:
+    """Translate, generate and store; `stored` collects the keys written so far, so a failure can remove them."""
     from tortodelova.pipeline.generator import ImageRequest, png_bytes
 
     # 1. Translate (unless the user edited the English prompt) and build the prompt for the style.
@@ -222,8 +225,7 @@ def _produce(ctx: WorkerContext, generation: Generation) -> list[str]:
     )
     _raise_if_cancelled(ctx, generation.id)
 
-    # 4. Store every image; keys are recorded only when the job succeeds.
-    stored = []
+    # 4. Store every image; keys are recorded on the row only when the job succeeds.
     for index, (image, seed) in enumerate(zip(result.images, result.seeds)):
         key = image_key(owner=owner_prefix(generation), generation_id=generation.id, index=index)
         data = png_bytes(image, {
@@ -231,10 +233,9 @@ def _produce(ctx: WorkerContext, generation: Generation) -> list[str]:
             "prompt_en": prompt_en, "seed": str(seed), "steps": str(result.steps), "guidance": str(result.guidance),
             "model": result.model, "size": f"{generation.width}x{generation.height}", "software": "tortodelova",
         })
-        ctx.store.put(key, data)
         stored.append(key)
+        ctx.store.put(key, data)
         set_progress(ctx, generation.id, 0.9 + 0.1 * (index + 1) / len(result.images))
-    return stored
 
 
 def _load_init_image(ctx: WorkerContext, generation: Generation):
