@@ -62,7 +62,8 @@ def run_live_app(data_dir: Path, models_dir: Path) -> Iterator[LiveApp]:
                                     backoff=1.1, max_delay=0.25)
     consumer.start()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, name="ui-test-uvicorn", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -80,7 +81,7 @@ def run_live_app(data_dir: Path, models_dir: Path) -> Iterator[LiveApp]:
         yield LiveApp(url=url, settings=settings, services=services)
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=10)
         consumer.stop(graceful=True)
         services.engine.dispose()
 

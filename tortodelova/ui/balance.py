@@ -28,8 +28,7 @@ def layout() -> BalanceTab:
     balance = gr.Markdown("Войдите, чтобы увидеть баланс.", elem_id="balance-value", elem_classes=["td-balance-big"])
     with gr.Row(equal_height=True):
         amount = gr.Number(value=100, label=f"Сумма пополнения, кредитов ({billing.DEPOSIT_MIN}–"
-                                            f"{billing.DEPOSIT_MAX})", precision=0, minimum=billing.DEPOSIT_MIN,
-                           maximum=billing.DEPOSIT_MAX, elem_id="balance-amount")
+                                            f"{billing.DEPOSIT_MAX})", precision=0, elem_id="balance-amount")
         deposit_btn = gr.Button("Пополнить", variant="primary", elem_id="balance-deposit")
     history = gr.Dataframe(pd.DataFrame(columns=COLUMNS), label="История операций", interactive=False, wrap=True,
                            elem_id="balance-history")

@@ -9,9 +9,8 @@ import functools
 import html
 import logging
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
-from zoneinfo import ZoneInfo
 
 import gradio as gr
 from sqlalchemy.orm import Session
@@ -26,7 +25,8 @@ logger = logging.getLogger(__name__)
 # gr.BrowserState ignores falsy values, so "signed out" has to be a real string.
 SIGNED_OUT = "signed-out"
 NO_GUEST: dict = {"guest": None}
-DISPLAY_TZ = ZoneInfo("Europe/Moscow")
+# Moscow has kept UTC+3 all year since 2014; a fixed offset needs no tzdata in the image.
+DISPLAY_TZ = timezone(timedelta(hours=3), "МСК")
 
 
 @contextmanager

@@ -74,8 +74,8 @@ def layout() -> CreateTab:
             with gr.Accordion("Дополнительно", open=False, elem_id="create-advanced"):
                 quality = gr.Radio(QUALITY_CHOICES, value="standard", label="Качество", elem_id="create-quality",
                                    info="«Быстро» — за секунды и вдвое дешевле, «Качественно» — детальнее")
-                seed = gr.Number(label="Seed (пусто — случайный)", precision=0, minimum=0,
-                                 maximum=generation_service.SEED_MAX, elem_id="create-seed")
+                # No min/max here: the service answers out-of-range values in Russian, Gradio would in English.
+                seed = gr.Number(label="Seed (пусто — случайный)", precision=0, elem_id="create-seed")
                 negative = gr.Textbox(label="Чего не должно быть (по-английски или по-русски)", max_length=500,
                                       elem_id="create-negative")
             translate_btn = gr.Button("Проверить перевод", variant="secondary", size="sm",

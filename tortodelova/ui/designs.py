@@ -164,7 +164,7 @@ def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_ta
             user = require_user(session, services, token_value)
             if not confirmed:
                 gr.Warning("Отметьте «Да, удалить безвозвратно», чтобы удалить дизайн")
-                return {}
+                return {tab.summary: gr.Markdown()}
             generation_service.delete(session=session, store=services.store, user=user,
                                       generation_id=generation_id)
             gr.Info("Дизайн удалён")

@@ -1,0 +1,328 @@
+"""The Gradio event handlers called directly through the Gradio API (gradio_client) against the running app.
+
+Every handler is reachable whether or not its component is visible, so each must check the token (and, for the admin
+ones, the role) on the server. The endpoint list comes from the running app, so a new handler cannot be forgotten:
+it fails `test_every_endpoint_is_classified` until it is listed below (and thereby tested).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import gradio as gr
+import httpx
+import jwt
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from tortodelova.accounts.models import User
+from tortodelova.billing import service as billing
+from tortodelova.generation.models import Generation
+from tortodelova.ui.app import build_ui, launch_options
+from tortodelova.ui.common import SIGNED_OUT
+
+# Open to visitors by design: they only show what the caller's own token / signed guest id allows.
+PUBLIC = {"session_restore", "login", "login_submit", "register", "logout", "price", "demo_create", "demo_poll"}
+USER = {
+    "create_generate", "create_more", "create_similar", "create_poll", "create_cancel", "create_select_variant",
+    "create_translate", "designs_show", "designs_page", "designs_prev", "designs_next", "designs_select",
+    "designs_share", "designs_unshare", "designs_delete", "balance_show", "balance_deposit",
+}
+ADMIN = {
+    "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_adjust", "admin_block",
+    "admin_unblock", "admin_delete", "admin_generations", "admin_transactions", "admin_stats",
+}
+# Server functions hidden from the API that only switch panels and tabs (no data, no token needed).
+UI_ONLY = {"open_auth", "open_register", "close_auth", "open_balance_tab"}
+SELECT_EVENTS = {"create_select_variant", "designs_select"}
+JOB_DEADLINE = 180.0
+
+
+def endpoints(client: Client) -> dict:
+    return {name.lstrip("/"): info for name, info in
+            client.view_api(return_format="dict", print_info=False)["named_endpoints"].items()}
+
+
+def example_args(info: dict) -> list:
+    """Plausible values for every parameter except the first (the token), from the API description."""
+    args = []
+    for param in info["parameters"][1:]:
+        if param.get("parameter_has_default"):
+            args.append(param["parameter_default"])
+        else:
+            args.append(param.get("example_input"))
+    return args
+
+
+class Raw:
+    """The queue protocol by hand, for what gradio_client cannot send: select events carry `event_data`."""
+
+    def __init__(self, client: Client):
+        self.client = client
+        self.root = client.src.rstrip("/")
+        self.dependencies = client.config["dependencies"]
+        self.components = {c["id"]: c for c in client.config["components"]}
+
+    def fn_index(self, api_name: str) -> int:
+        return next(d["id"] for d in self.dependencies if d.get("api_name") == api_name)
+
+    def call(self, api_name: str, values: list, *, event_data=None) -> dict:
+        """`values` for the non-state inputs in order; states come from this client's session, as in a browser."""
+        index = self.fn_index(api_name)
+        dependency = next(d for d in self.dependencies if d["id"] == index)
+        values = list(values)
+        data = [None if self.components[i]["type"] == "state" else values.pop(0) for i in dependency["inputs"]]
+        session_hash = self.client.session_hash
+        body = {"data": data, "event_data": event_data, "fn_index": index, "trigger_id": None,
+                "session_hash": session_hash}
+        with httpx.Client(base_url=self.root, timeout=60) as http:
+            event_id = http.post("/gradio_api/queue/join", json=body).raise_for_status().json()["event_id"]
+            with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}) as stream:
+                for line in stream.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    message = json.loads(line[5:])
+                    if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                        return message
+        raise AssertionError(f"no result for {api_name}")
+
+
+def forged_tokens(app) -> list[str]:
+    now = int(time.time())
+    admin_claims = {"sub": "1", "role": "admin", "iat": now, "exp": now + 3600}
+    return [
+        jwt.encode(admin_claims, "not-the-server-secret-" + "x" * 30, algorithm="HS256"),
+        jwt.encode(admin_claims, None, algorithm="none"),
+        jwt.encode({**admin_claims, "exp": now - 10}, app.settings.resolved_jwt_secret(), algorithm="HS256"),
+        "not-a-jwt",
+    ]
+
+
+@pytest.fixture(scope="module")
+def client(live_app) -> Client:
+    return Client(live_app.url, verbose=False, download_files=False)
+
+
+def test_every_endpoint_is_classified(client):
+    names = set(endpoints(client))
+    assert names == PUBLIC | USER | ADMIN, f"unclassified: {names - PUBLIC - USER - ADMIN}, " \
+                                           f"gone: {(PUBLIC | USER | ADMIN) - names}"
+
+
+def test_hidden_server_functions_only_switch_panels(live_app):
+    blocks = build_ui(live_app.services)
+    hidden = {fn.fn.__name__ for fn in blocks.fns.values() if fn.fn is not None and fn.api_visibility == "private"}
+    assert hidden == UI_ONLY
+
+
+@pytest.mark.parametrize("api_name", sorted(USER | ADMIN))
+def test_handler_refuses_anonymous_and_forged_tokens(live_app, client, api_name):
+    info = endpoints(client)[api_name]
+    assert info["parameters"][0]["parameter_name"] == "token_value"
+    raw = Raw(client)
+    for token in [SIGNED_OUT, "", *forged_tokens(live_app)]:
+        if api_name in SELECT_EVENTS:
+            message = raw.call(api_name, [token], event_data={"index": 0, "value": None})
+            assert message["success"] is False
+            assert "войд" in (message["output"].get("error") or "").lower()
+            continue
+        with pytest.raises(AppError) as refused:
+            client.predict(token, *example_args(info), api_name=f"/{api_name}")
+        assert "войд" in str(refused.value).lower(), (api_name, token[:20], str(refused.value))
+
+
+@pytest.mark.parametrize("api_name", sorted(ADMIN))
+def test_admin_handler_refuses_a_normal_user(live_app, client, api_name):
+    token = live_app.user(f"plain-{api_name}@example.com", credits=10)
+    info = endpoints(client)[api_name]
+    with pytest.raises(AppError) as refused:
+        client.predict(token, *example_args(info), api_name=f"/{api_name}")
+    assert "администратор" in str(refused.value)
+
+
+def test_admin_delete_by_normal_user_changes_nothing(live_app, client):
+    victim = live_app.user("victim@example.com")
+    attacker = live_app.user("attacker@example.com")
+    with live_app.services.session_factory() as session:
+        victim_id = session.query(User.id).filter_by(email="victim@example.com").scalar()
+    for api_name, args in (("admin_delete", [victim_id, 0, "", True, ""]),
+                           ("admin_adjust", [victim_id, 5000, "подарок себе", False, ""]),
+                           ("admin_block", [victim_id, 0, "", False, ""])):
+        with pytest.raises(AppError):
+            client.predict(attacker, *args, api_name=f"/{api_name}")
+    with live_app.services.session_factory() as session:
+        victim_user = session.get(User, victim_id)
+        assert victim_user is not None and victim_user.is_active and victim_user.balance == 30
+    assert victim
+
+
+def test_session_restore_with_a_forged_token_shows_nothing(live_app, client):
+    live_app.user("restore@example.com", credits=77)
+    for token in forged_tokens(live_app):
+        result = client.predict(token, {"guest": None}, api_name="/session_restore")
+        text = json.dumps(result, ensure_ascii=False)
+        assert "restore@example.com" not in text and "data-signed-in=\"1\"" not in text
+        assert result[0] == SIGNED_OUT  # the browser forgets the bad token
+
+
+def wait_for_job(client: Client, token: str) -> tuple:
+    deadline = time.monotonic() + JOB_DEADLINE
+    while time.monotonic() < deadline:
+        result = client.predict(token, api_name="/create_poll")
+        status_html = result[0]
+        if 'data-status="succeeded"' in status_html or 'data-status="failed"' in status_html:
+            return result
+        time.sleep(0.3)
+    raise AssertionError("the generation did not finish")
+
+
+def test_signed_in_user_flow(live_app):
+    """Login → price → translate → generate 2 fast variants → poll to the images → they load only when signed →
+    more variants → similar design → my designs → share (link works) → unshare → deposit → delete."""
+    client = Client(live_app.url, verbose=False, download_files=False)
+    live_app.user("chef@example.com", "chef-password-1", credits=200)
+    result = client.predict("chef@example.com", "chef-password-1", {"guest": None}, api_name="/login")
+    token = result[0]
+    assert token != SIGNED_OUT and token.count(".") == 2
+    assert "chef@example.com" in json.dumps(result, ensure_ascii=False)
+
+    assert "10 кредитов" in client.predict("square", "fast", 2, api_name="/price")
+
+    highlighted, prompt_en = client.predict(token, "Шоколадный торт с ягодами", api_name="/create_translate")
+    assert prompt_en and isinstance(highlighted, (list, dict))
+
+    out = client.predict(token, "Шоколадный торт с ягодами", "classic", "square", 2, "fast", 42, "", prompt_en,
+                         api_name="/create_generate")
+    assert 'data-status="queued"' in out[0] or 'data-status="running"' in out[0]
+    with live_app.services.session_factory() as session:
+        assert billing.balance_of(session=session, user_id=_user_id(live_app, "chef@example.com")) == 220
+
+    status_html, gallery, downloads = wait_for_job(client, token)[:3]
+    assert 'data-status="succeeded"' in status_html
+    assert len(gallery) == 2 and downloads.count("download=1") == 2
+    url = gallery[0]["image"]["url"]
+    assert url.startswith(live_app.url + "/api/images/") and "sig=" in url
+    image = httpx.get(url)
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert httpx.get(url.split("?")[0]).status_code == 404  # unsigned: nothing
+    assert httpx.get(url[:-4] + "0000").status_code == 404  # tampered signature: nothing
+
+    client.predict(token, api_name="/create_more")
+    assert len(wait_for_job(client, token)[1]) == 2
+    client.predict(token, 0.5, api_name="/create_similar")
+    assert len(wait_for_job(client, token)[1]) == 1
+
+    designs = client.predict(token, api_name="/designs_show")
+    assert "Готовых дизайнов: **3**" in designs[0] and len(designs[1]) == 3
+
+    raw = Raw(client)
+    selected = raw.call("designs_select", [token], event_data={"index": 0, "value": None})
+    assert selected["success"], selected
+    shared = raw.call("designs_share", [token])
+    link = shared["output"]["data"][0]["value"]
+    assert link.startswith(live_app.url + "/s/")
+    page = httpx.get(link)
+    assert page.status_code == 200 and "Дизайн торта" in page.text
+    raw.call("designs_unshare", [token])
+    assert httpx.get(link).status_code == 404
+
+    balance_md = client.predict(token, 500, api_name="/balance_deposit")[0]
+    assert "**" in balance_md
+    with pytest.raises(AppError, match="Сумма пополнения"):
+        client.predict(token, 10001, api_name="/balance_deposit")
+
+    not_confirmed = raw.call("designs_delete", [token, False])
+    assert not_confirmed["success"]
+    deleted = raw.call("designs_delete", [token, True])
+    assert deleted["success"]
+    with live_app.services.session_factory() as session:
+        assert session.query(Generation).filter_by(user_id=_user_id(live_app, "chef@example.com")).count() == 2
+
+
+def test_not_enough_credits_charges_nothing(live_app):
+    client = Client(live_app.url, verbose=False, download_files=False)
+    token = live_app.user("poor@example.com")  # 30 welcome credits
+    out = client.predict(token, "Свадебный торт", "wedding", "portrait", 4, "standard", None, "", "",
+                         api_name="/create_generate")
+    assert "Недостаточно кредитов" in out[0] and "Ничего не списано" in out[0]
+    with live_app.services.session_factory() as session:
+        user_id = _user_id(live_app, "poor@example.com")
+        assert billing.balance_of(session=session, user_id=user_id) == 30
+        assert billing.list_transactions(session=session, user_id=user_id)[1] == 1
+        assert session.query(Generation).filter_by(user_id=user_id).count() == 0
+
+
+def test_blocked_user_is_refused(live_app, client):
+    token = live_app.user("blocked@example.com")
+    admin = live_app.admin_token()
+    user_id = _user_id(live_app, "blocked@example.com")
+    client.predict(admin, user_id, 0, "", False, "", api_name="/admin_block")
+    with pytest.raises(AppError, match="заблокирован"):
+        client.predict(token, api_name="/balance_show")
+    client.predict(admin, user_id, 0, "", False, "", api_name="/admin_unblock")
+    assert "30" in client.predict(token, api_name="/balance_show")[0]
+
+
+def test_admin_handlers_work_for_an_admin(live_app, client):
+    admin = live_app.admin_token()
+    live_app.user("customer@example.com")
+    user_id = _user_id(live_app, "customer@example.com")
+    users = client.predict(admin, "customer", 14, api_name="/admin_overview")[0]
+    assert [row[1] for row in users["data"]] == ["customer@example.com"]
+    client.predict(admin, user_id, 25, "компенсация", False, "customer", api_name="/admin_adjust")
+    with live_app.services.session_factory() as session:
+        assert billing.balance_of(session=session, user_id=user_id) == 55
+    txns = client.predict(admin, user_id, "admin_adjust", api_name="/admin_transactions")
+    assert txns["data"][0][2] == "Корректировка" and txns["data"][0][5] == "компенсация"
+    stats = client.predict(admin, 7, api_name="/admin_stats")
+    assert "В очереди сейчас" in stats[0]
+    client.predict(admin, "", None, api_name="/admin_generations")
+    with pytest.raises(AppError, match="самого себя"):
+        client.predict(admin, _user_id(live_app, live_app.settings.admin_email), 0, "", True, "",
+                       api_name="/admin_delete")
+    client.predict(admin, user_id, 0, "", True, "", api_name="/admin_delete")
+    with live_app.services.session_factory() as session:
+        assert session.get(User, user_id) is None
+
+
+def test_demo_then_register_claims_the_design(live_app):
+    client = Client(live_app.url, verbose=False, download_files=False)
+    out = client.predict({"guest": None}, "Торт с клубникой", "classic", api_name="/demo_create")
+    guest = out[0]
+    assert guest["guest"] and guest["claim"] and guest["id"]
+    with pytest.raises(AppError, match="уже использован"):
+        client.predict(guest, "Ещё один торт", "classic", api_name="/demo_create")
+    # A forged guest id sees nothing of this demo.
+    forged = client.predict({"guest": "forged.value", "claim": None}, api_name="/demo_poll")
+    assert guest["id"] not in json.dumps(forged) and forged[2] == []
+    deadline = time.monotonic() + JOB_DEADLINE
+    while 'data-status="succeeded"' not in (polled := client.predict(guest, api_name="/demo_poll"))[1]:
+        assert time.monotonic() < deadline and 'data-status="failed"' not in polled[1]
+        time.sleep(0.3)
+    assert len(polled[2]) == 1
+
+    result = client.predict("guest@example.com", "guest-password-1", guest, api_name="/register")
+    assert result[1]["claimed"] is True
+    with live_app.services.session_factory() as session:
+        generation = session.get(Generation, guest["id"])
+        assert generation.user_id == _user_id(live_app, "guest@example.com")
+
+
+def test_launch_options_and_upload_limit(live_app):
+    options = launch_options(live_app.settings)
+    assert options["ssr_mode"] is False and options["run_history"] is False
+    assert options["max_file_size"] == live_app.settings.max_upload_bytes
+    assert options["allowed_paths"] == []
+    too_big = b"\x89PNG" + b"0" * (live_app.settings.max_upload_bytes + 1)
+    response = httpx.post(f"{live_app.url}/gradio_api/upload", files={"files": ("big.png", too_big, "image/png")})
+    assert response.status_code == 413
+    # Nothing under the data folder (database, images) is served as a Gradio file.
+    database = live_app.settings.data_dir.resolve() / "tortodelova.db"
+    assert httpx.get(f"{live_app.url}/gradio_api/file={database}").status_code in (403, 404)
+    assert isinstance(build_ui(live_app.services), gr.Blocks)
+
+
+def _user_id(live_app, email: str) -> int:
+    with live_app.services.session_factory() as session:
+        return session.query(User.id).filter_by(email=email).scalar()
