@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep, client_ip
@@ -35,7 +36,8 @@ def create(body: DemoCreate, request: Request, services: ServicesDep, session: S
     generation, claim_token = service.create(session=session, settings=settings, queue=services.queue,
                                              guest_id=guest_id, ip=client_ip(request), prompt=body.prompt,
                                              style=body.style)
-    response = JSONResponse(demo_public(services, session, generation, claim_token), status_code=202)
+    response = JSONResponse(jsonable_encoder(demo_public(services, session, generation, claim_token)),
+                            status_code=202)
     if cookie:
         response.set_cookie(settings.demo_cookie_name, cookie, max_age=COOKIE_MAX_AGE, httponly=True,
                             samesite="lax", secure=settings.is_production)
