@@ -192,7 +192,7 @@ def test_signed_in_user_flow(live_app):
     highlighted, prompt_en = client.predict(token, "Шоколадный торт с ягодами", api_name="/create_translate")
     assert prompt_en and isinstance(highlighted, (list, dict))
 
-    out = client.predict(token, "Шоколадный торт с ягодами", "classic", "square", 2, "fast", 42, "", prompt_en,
+    out = client.predict(token, "Шоколадный торт с ягодами", "classic", "square", 2, "fast", "42", "", prompt_en,
                          api_name="/create_generate")
     assert 'data-status="queued"' in out[0] or 'data-status="running"' in out[0]
     with live_app.services.session_factory() as session:

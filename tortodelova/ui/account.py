@@ -26,10 +26,10 @@ class Header:
 
 def layout() -> Header:
     with gr.Row(elem_classes=["td-header"], equal_height=True):
-        gr.HTML('<div class="td-logo">🎂 <b>Тортоделова</b><span class="td-muted"> — дизайн торта по описанию'
-                '</span></div>', elem_id="td-logo")
-        user = gr.HTML(render.header_html(None), elem_id="header-user")
-        with gr.Row(elem_classes=["td-header-buttons"]):
+        gr.HTML('<div class="td-logo"><b>Тортоделова</b><span class="td-muted"> · дизайн торта по описанию'
+                '</span></div>', elem_id="td-logo", scale=3)
+        user = gr.HTML(render.header_html(None), elem_id="header-user", scale=2)
+        with gr.Row(elem_classes=["td-header-buttons"], scale=0):
             open_auth_btn = gr.Button("Войти / Регистрация", size="sm", variant="primary", elem_id="header-login")
             logout_btn = gr.Button("Выйти", size="sm", visible=False, elem_id="header-logout")
     with gr.Column(visible=False, elem_classes=["td-card", "td-auth"], elem_id="auth-panel") as auth_panel:

@@ -91,7 +91,7 @@ def build_ui(services: Services) -> gr.Blocks:
                                 secret=state_secret(settings, "session"))
         guest = gr.BrowserState(NO_GUEST, storage_key="tortodelova_guest", secret=state_secret(settings, "guest"))
         header = account.layout()
-        with gr.Tabs(selected="create", elem_id="main-tabs") as tabs:
+        with gr.Tabs(selected="create", overflow_behavior="wrap", elem_id="main-tabs") as tabs:
             with gr.Tab("Создать", id="create", elem_id="tab-create"):
                 create_tab = create.layout()
             with gr.Tab("Мои дизайны", id="designs", elem_id="tab-designs") as designs_tab_block:

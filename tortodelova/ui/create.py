@@ -36,7 +36,7 @@ class CreateTab:
     size: gr.Radio
     variants: gr.Slider
     quality: gr.Radio
-    seed: gr.Number
+    seed: gr.Textbox
     negative: gr.Textbox
     price: gr.Markdown
     translate_btn: gr.Button
@@ -48,7 +48,7 @@ class CreateTab:
     status: gr.HTML
     gallery: gr.Gallery
     downloads: gr.HTML
-    actions: gr.Row
+    actions: gr.Column
     more_btn: gr.Button
     similar_btn: gr.Button
     strength: gr.Slider
@@ -74,8 +74,10 @@ def layout() -> CreateTab:
             with gr.Accordion("Дополнительно", open=False, elem_id="create-advanced"):
                 quality = gr.Radio(QUALITY_CHOICES, value="standard", label="Качество", elem_id="create-quality",
                                    info="«Быстро» — за секунды и вдвое дешевле, «Качественно» — детальнее")
-                # No min/max here: the service answers out-of-range values in Russian, Gradio would in English.
-                seed = gr.Number(label="Seed (пусто — случайный)", precision=0, elem_id="create-seed")
+                # Text, not gr.Number: a Number shows 0 when empty (always the same seed) and checks its range in
+                # English; the service parses the digits and answers in Russian.
+                seed = gr.Textbox(label="Seed (пусто — случайный)", max_length=12, elem_id="create-seed",
+                                  placeholder="например 12345")
                 negative = gr.Textbox(label="Чего не должно быть (по-английски или по-русски)", max_length=500,
                                       elem_id="create-negative")
             translate_btn = gr.Button("Проверить перевод", variant="secondary", size="sm",
@@ -95,13 +97,15 @@ def layout() -> CreateTab:
             gallery = gr.Gallery(label="Результат", columns=2, height="auto", object_fit="contain",
                                  buttons=["fullscreen"], interactive=False, elem_id="create-gallery")
             downloads = gr.HTML(elem_id="create-downloads")
-            with gr.Row(visible=False) as actions:
-                more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
-                similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
-                cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False, elem_id="create-cancel")
-            strength = gr.Slider(generation_service.STRENGTH_RANGE[0], generation_service.STRENGTH_RANGE[1],
-                                 value=0.6, step=0.05, label="Похожий дизайн: насколько менять выбранный вариант",
-                                 elem_id="create-strength")
+            with gr.Column(visible=False, elem_id="create-actions") as actions:
+                with gr.Row():
+                    more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
+                    similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
+                    cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False,
+                                           elem_id="create-cancel")
+                strength = gr.Slider(generation_service.STRENGTH_RANGE[0], generation_service.STRENGTH_RANGE[1],
+                                     value=0.6, step=0.05, elem_id="create-strength",
+                                     label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
     return CreateTab(
         prompt=prompt, style=style, size=size, variants=variants, quality=quality, seed=seed, negative=negative,
         price=price, translate_btn=translate_btn, translation=translation, prompt_en=prompt_en,
@@ -127,7 +131,7 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: gr.
     def started(session, user, generation: Generation, request) -> dict:
         public = generation_service.to_public(session=session, settings=services.settings, generation=generation)
         return {tab.generation_id: generation.id, tab.status: render.progress_html(public), tab.gallery: [],
-                tab.downloads: "", tab.actions: gr.Row(visible=True), tab.cancel_btn: gr.Button(visible=True),
+                tab.downloads: "", tab.actions: gr.Column(visible=True), tab.cancel_btn: gr.Button(visible=True),
                 tab.timer: gr.Timer(active=True), tab.topup_btn: gr.Button(visible=False),
                 tab.selected_index: 0, header: render.header_html(user)}
 
@@ -149,7 +153,7 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: gr.
     def generate(token_value, prompt, style, size, variants, quality, seed, negative, prompt_en,
                  request: gr.Request):
         body = GenerationCreate(prompt=prompt, style=style, size=size, variants=int(variants or 1), quality=quality,
-                                seed=None if seed is None else int(seed), negative_prompt=negative or None,
+                                seed=(seed or "").strip() or None, negative_prompt=negative or None,
                                 prompt_en=prompt_en or None)
         return submit(token_value, request, body)
 

@@ -38,8 +38,8 @@ class DesignsTab:
 
 def layout() -> DesignsTab:
     summary = gr.Markdown("Войдите, чтобы увидеть свои дизайны.", elem_id="designs-summary")
-    gallery = gr.Gallery(show_label=False, columns=4, height="auto", object_fit="cover", allow_preview=False,
-                         interactive=False, elem_id="designs-gallery")
+    gallery = gr.Gallery(show_label=False, columns=4, fit_columns=False, height="auto", object_fit="cover",
+                         allow_preview=False, interactive=False, elem_id="designs-gallery")
     with gr.Row(elem_classes=["td-pager"]):
         prev_btn = gr.Button("← Новее", size="sm", elem_id="designs-prev")
         page_label = gr.Markdown("", elem_id="designs-page")
@@ -47,7 +47,8 @@ def layout() -> DesignsTab:
         refresh_btn = gr.Button("Обновить", size="sm", elem_id="designs-refresh")
     with gr.Column(visible=False, elem_classes=["td-card"], elem_id="designs-detail") as detail:
         detail_md = gr.Markdown(elem_id="designs-detail-text")
-        detail_gallery = gr.Gallery(show_label=False, columns=2, height="auto", object_fit="contain",
+        detail_gallery = gr.Gallery(show_label=False, columns=4, fit_columns=False, height="auto",
+                                    object_fit="contain",
                                     buttons=["fullscreen"], interactive=False, elem_id="designs-detail-gallery")
         downloads = gr.HTML(elem_id="designs-downloads")
         with gr.Row():

@@ -20,7 +20,7 @@ def gallery_items(public: dict, base: str) -> list[tuple[str, str]]:
 def downloads_html(public: dict, base: str) -> str:
     links = "".join(
         f'<a class="td-dl" href="{esc(base + image["signed_url"])}&amp;download=1" download '
-        f'data-testid="download-{image["index"]}">⬇ Скачать вариант {image["index"] + 1}</a>'
+        f'data-testid="download-{image["index"]}">Скачать вариант {image["index"] + 1}</a>'
         for image in public["images"]
     )
     return f'<div class="td-downloads">{links}</div>' if links else ""
@@ -96,8 +96,7 @@ def highlighted_translation(prompt_en: str, terms: list[dict]) -> list[tuple[str
 
 def header_html(user) -> str:
     if user is None:
-        return ('<div class="td-header-user" data-signed-in="0">Вы не вошли · '
-                '<span class="td-muted">демо — бесплатно, после регистрации дарим кредиты</span></div>')
+        return '<div class="td-header-user" data-signed-in="0">Вы не вошли</div>'
     admin = ' <span class="td-badge">админ</span>' if user.role == "admin" else ""
     return (f'<div class="td-header-user" data-signed-in="1"><span class="td-email">{esc(user.email)}</span>{admin}'
-            f' · <span class="td-balance" data-balance="{user.balance}">💰 {plural_credits(user.balance)}</span></div>')
+            f' · <span class="td-balance" data-balance="{user.balance}">{plural_credits(user.balance)}</span></div>')
