@@ -29,6 +29,8 @@ if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+from tortodelova.accounts.models import User  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def browser():
@@ -46,6 +48,10 @@ class Screens:
     def shot(self, page: Page, name: str) -> None:
         self.count += 1
         page.screenshot(path=str(SCREENS / f"{self.prefix}-{self.count:02d}-{name}.png"), full_page=True)
+        # Works on a phone: nothing may push the page wider than the screen.
+        width = page.viewport_size["width"]
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width + 1, f"{name}: the page is {overflow}px wide on a {width}px screen"
 
 
 def open_tab(page: Page, title: str) -> None:
@@ -178,13 +184,14 @@ def test_admin_journey(browser, fresh_app, viewport):
     expect(page.locator("#admin-users")).to_contain_text("customer@example.com")
     screens.shot(page, "users")
 
-    page.locator("#admin-search input").fill("customer")
-    page.locator("#admin-search input").press("Enter")
+    page.locator("#admin-search textarea").fill("customer")
+    page.locator("#admin-search textarea").press("Enter")
     expect(page.locator("#admin-users-page")).to_contain_text("всего 1")
-    user_id = page.locator("#admin-users tbody tr").first.locator("td").first.inner_text().strip()
-    page.locator("#admin-user-id input").fill(user_id)
+    with app.services.session_factory() as session:
+        user_id = session.query(User.id).filter_by(email="customer@example.com").scalar()
+    page.locator("#admin-user-id input").fill(str(user_id))
     page.locator("#admin-amount input").fill("45")
-    page.locator("#admin-reason input").fill("компенсация")
+    page.locator("#admin-reason textarea").fill("компенсация")
     page.locator("#admin-adjust").click()
     expect(page.locator("#admin-users")).to_contain_text("75")
     page.locator("#admin-block").click()

@@ -54,14 +54,14 @@ class AdminTab:
 
 
 def layout() -> AdminTab:
-    with gr.Tabs():
-        with gr.Tab("Пользователи", id="admin-users"):
+    with gr.Tabs(overflow_behavior="wrap"):
+        with gr.Tab("Пользователи", id="admin-users-tab"):
             with gr.Row():
                 search = gr.Textbox(label="Поиск по email", scale=3, elem_id="admin-search")
                 users_prev = gr.Button("←", size="sm", scale=0, elem_id="admin-users-prev")
                 users_label = gr.Markdown("", elem_id="admin-users-page")
                 users_next = gr.Button("→", size="sm", scale=0, elem_id="admin-users-next")
-            users = gr.Dataframe(pd.DataFrame(columns=USER_COLUMNS), interactive=False, wrap=True,
+            users = gr.Dataframe(pd.DataFrame(columns=USER_COLUMNS), interactive=False, wrap=True, elem_classes=["td-table"],
                                  elem_id="admin-users")
             with gr.Group():
                 with gr.Row():
@@ -77,23 +77,23 @@ def layout() -> AdminTab:
                                                  elem_id="admin-confirm-delete")
                     delete_btn = gr.Button("Удалить пользователя", variant="stop", size="sm",
                                            elem_id="admin-delete")
-        with gr.Tab("Дизайны", id="admin-generations"):
+        with gr.Tab("Дизайны", id="admin-generations-tab"):
             with gr.Row():
                 gen_status = gr.Dropdown([("Все", "")] + [(t, s) for s, t in STATUS_TITLES.items()], value="",
                                          label="Статус", elem_id="admin-gen-status")
                 gen_user = gr.Number(label="ID пользователя (пусто — все)", precision=0, elem_id="admin-gen-user")
                 gen_btn = gr.Button("Показать", size="sm", elem_id="admin-gen-show")
-            generations = gr.Dataframe(pd.DataFrame(columns=GENERATION_COLUMNS), interactive=False, wrap=True,
+            generations = gr.Dataframe(pd.DataFrame(columns=GENERATION_COLUMNS), interactive=False, wrap=True, elem_classes=["td-table"],
                                        elem_id="admin-generations")
-        with gr.Tab("Операции", id="admin-transactions"):
+        with gr.Tab("Операции", id="admin-transactions-tab"):
             with gr.Row():
                 txn_user = gr.Number(label="ID пользователя (пусто — все)", precision=0, elem_id="admin-txn-user")
                 txn_kind = gr.Dropdown([("Все", "")] + [(t, k) for k, t in KIND_TITLES.items()], value="",
                                        label="Операция", elem_id="admin-txn-kind")
                 txn_btn = gr.Button("Показать", size="sm", elem_id="admin-txn-show")
-            transactions = gr.Dataframe(pd.DataFrame(columns=TRANSACTION_COLUMNS), interactive=False, wrap=True,
+            transactions = gr.Dataframe(pd.DataFrame(columns=TRANSACTION_COLUMNS), interactive=False, wrap=True, elem_classes=["td-table"],
                                         elem_id="admin-transactions")
-        with gr.Tab("Статистика", id="admin-stats"):
+        with gr.Tab("Статистика", id="admin-stats-tab"):
             with gr.Row():
                 days = gr.Slider(1, 90, value=14, step=1, label="Дней", elem_id="admin-days")
                 stats_btn = gr.Button("Обновить", size="sm", elem_id="admin-stats-show")

@@ -21,7 +21,10 @@ from tortodelova.ui.common import NO_GUEST, SIGNED_OUT, db, handler, origin, tok
 TITLE = "Тортоделова — дизайн торта по описанию"
 
 CSS = """
-.gradio-container { max-width: 1180px !important; margin: 0 auto !important; }
+.gradio-container { max-width: min(1180px, 100vw) !important; margin: 0 auto !important; }
+/* Wide tables scroll inside their box instead of stretching the page on a phone. */
+.td-table { max-width: 100%; min-width: 0 !important; overflow-x: auto; }
+.tabitem, .tabitem > .column { min-width: 0 !important; }
 .td-header { align-items: center; flex-wrap: wrap; gap: 8px; padding: 4px 0 8px;
              border-bottom: 1px solid var(--border-color-primary); }
 .td-header > * { min-width: 0 !important; }
@@ -51,8 +54,10 @@ CSS = """
 .td-balance-big { font-size: 1.2rem; }
 .td-pager { align-items: center; flex-wrap: wrap; }
 .td-pager button { flex: 0 0 auto !important; width: auto !important; }
+.td-email { overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   .td-logo .td-muted { display: none; }
+  #header-user { order: 3; flex: 1 1 100% !important; }
   .td-header-user { text-align: left; font-size: .85rem; }
   #designs-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
 }

@@ -47,8 +47,7 @@ def layout() -> DesignsTab:
         refresh_btn = gr.Button("Обновить", size="sm", elem_id="designs-refresh")
     with gr.Column(visible=False, elem_classes=["td-card"], elem_id="designs-detail") as detail:
         detail_md = gr.Markdown(elem_id="designs-detail-text")
-        detail_gallery = gr.Gallery(show_label=False, columns=4, fit_columns=False, height="auto",
-                                    object_fit="contain",
+        detail_gallery = gr.Gallery(show_label=False, columns=2, height="auto", object_fit="contain",
                                     buttons=["fullscreen"], interactive=False, elem_id="designs-detail-gallery")
         downloads = gr.HTML(elem_id="designs-downloads")
         with gr.Row():
