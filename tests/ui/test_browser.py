@@ -47,6 +47,7 @@ class Screens:
 
     def shot(self, page: Page, name: str) -> None:
         self.count += 1
+        expect(page.locator(".pending")).to_have_count(0)  # Gradio fades blocks while their event runs
         page.screenshot(path=str(SCREENS / f"{self.prefix}-{self.count:02d}-{name}.png"), full_page=True)
         # Works on a phone: nothing may push the page wider than the screen.
         width = page.viewport_size["width"]
