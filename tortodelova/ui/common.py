@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import html
-import logging
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
@@ -19,8 +18,6 @@ from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.errors import DomainError, NotAuthenticated
 from tortodelova.services import Services
-
-logger = logging.getLogger(__name__)
 
 # gr.BrowserState ignores falsy values, so "signed out" has to be a real string.
 SIGNED_OUT = "signed-out"
