@@ -1,6 +1,7 @@
 """Accounts through the REST API, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -87,7 +88,7 @@ def test_wrong_password_and_unknown_email_are_401(client, register):
 
 def _token(settings, **claims):
     now = datetime.now(timezone.utc)
-    base = {"sub": "1", "role": "user", "iat": now, "exp": now + timedelta(hours=1)}
+    base = {"sub": "1", "role": "user", "iat": now, "exp": now + timedelta(hours=1), "jti": uuid.uuid4().hex}
     base.update(claims)
     return base
 
@@ -195,3 +196,17 @@ def test_embedded_secret_is_generated_once_and_kept(tmp_path):
     first = Settings(data_dir=tmp_path).resolved_jwt_secret()
     assert len(first) >= 32
     assert Settings(data_dir=tmp_path).resolved_jwt_secret() == first
+
+
+def test_logout_ends_the_session_on_the_server(client, register):
+    _, headers = register("out@example.com", "password-123")
+    assert client.get("/api/me", headers=headers).status_code == 200
+    assert client.post("/api/auth/logout", headers=headers).status_code == 204
+    r = client.get("/api/me", headers=headers)
+    assert r.status_code == 401 and "Сессия завершена" in r.json()["detail"]
+    assert client.post("/api/auth/logout", headers=headers).status_code == 204  # twice is fine
+    # Another session of the same user is not affected.
+    token = client.post("/api/auth/login", json={"email": "out@example.com", "password": "password-123"}
+                        ).json()["access_token"]
+    client.cookies.clear()
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

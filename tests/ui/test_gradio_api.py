@@ -325,3 +325,13 @@ def test_launch_options_and_upload_limit(live_app):
 def _user_id(live_app, email: str) -> int:
     with live_app.services.session_factory() as session:
         return session.query(User.id).filter_by(email=email).scalar()
+
+
+def test_sign_out_revokes_the_token_on_the_server(live_app, client):
+    token = live_app.user("leaving@example.com")
+    assert "30" in client.predict(token, api_name="/balance_show")[0]
+    client.predict(token, {"guest": None}, api_name="/logout")
+    with pytest.raises(AppError, match="войдите"):
+        client.predict(token, api_name="/balance_show")
+    me = httpx.get(f"{live_app.url.rstrip('/')}/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401

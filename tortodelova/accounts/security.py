@@ -1,6 +1,7 @@
 """Password hashing (argon2 through the passlib API) and JWT (HS256, PyJWT)."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import jwt
@@ -31,7 +32,8 @@ DUMMY_HASH = hash_password("not-a-real-password-0")
 
 def create_access_token(*, user_id: int, role: str, secret: str, expires_minutes: int) -> str:
     now = utcnow()
-    claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(minutes=expires_minutes)}
+    claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(minutes=expires_minutes),
+              "jti": uuid.uuid4().hex}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -39,7 +41,7 @@ def decode_access_token(token: str, *, secret: str) -> dict:
     """The verified claims; any malformed, expired, unsigned or foreign token raises NotAuthenticated."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat", "role"]}
+            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat", "role", "jti"]}
         )
     except jwt.ExpiredSignatureError:
         raise NotAuthenticated("Сессия истекла: войдите снова") from None

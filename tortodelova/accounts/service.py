@@ -9,7 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts import security
-from tortodelova.accounts.models import User
+from datetime import datetime, timezone
+
+from tortodelova.accounts.models import RevokedToken, User
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.errors import Conflict, EmailTaken, InvalidCredentials, InvalidInput, NotAuthenticated
@@ -99,12 +101,30 @@ def user_from_token(*, session: Session, settings: Settings, token: str | None) 
     if not token:
         raise NotAuthenticated()
     claims = security.decode_access_token(token, secret=settings.resolved_jwt_secret())
+    if session.get(RevokedToken, str(claims["jti"])) is not None:
+        raise NotAuthenticated("Сессия завершена: войдите снова")
     user = session.get(User, int(claims["sub"]))
     if user is None:
         raise NotAuthenticated("Недействительный токен: войдите снова")
     if not user.is_active:
         raise NotAuthenticated("Аккаунт заблокирован. Обратитесь к администратору.")
     return user
+
+
+def logout(*, session: Session, settings: Settings, token: str | None) -> None:
+    """End this session on the server: the token is refused from now on, even if someone copied it."""
+    if not token:
+        return
+    try:
+        claims = security.decode_access_token(token, secret=settings.resolved_jwt_secret())
+    except NotAuthenticated:
+        return  # an invalid token is already useless
+    session.add(RevokedToken(jti=str(claims["jti"])[:64], user_id=int(claims["sub"]),
+                             expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc)))
+    try:
+        session.commit()
+    except IntegrityError:  # signed out twice, or the user is gone
+        session.rollback()
 
 
 def change_password(*, session: Session, user: User, old_password: str, new_password: str) -> None:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from tortodelova.accounts import service
 from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
-from tortodelova.api.deps import AUTH_COOKIE, CurrentUser, ServicesDep, SessionDep
+from tortodelova.api.deps import AUTH_COOKIE, CurrentUser, ServicesDep, SessionDep, oauth2
 from tortodelova.errors import InvalidInput
 
 router = APIRouter(tags=["Accounts"])
@@ -52,7 +54,8 @@ async def login(request: Request, services: ServicesDep, session: SessionDep):
 
 
 @router.post("/auth/logout", status_code=204)
-def logout():
+def logout(request: Request, services: ServicesDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]):
+    service.logout(session=session, settings=services.settings, token=token or request.cookies.get(AUTH_COOKIE))
     response = Response(status_code=204)
     response.delete_cookie(AUTH_COOKIE, path="/")
     return response

@@ -7,11 +7,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tortodelova.errors import DomainError
 
 logger = logging.getLogger(__name__)
 DB_DOWN = "База данных недоступна, попробуйте позже"
+OVERLOADED = "Сервис перегружен, попробуйте через несколько секунд"
 
 
 def _field(loc) -> str:
@@ -43,6 +45,12 @@ def install(app: FastAPI) -> None:
     async def database_down(_request: Request, exc: OperationalError):
         logger.warning("database unavailable: %s", exc.orig)
         return JSONResponse({"detail": DB_DOWN}, status_code=503)
+
+    @app.exception_handler(PoolTimeout)
+    async def database_pool_exhausted(_request: Request, exc: PoolTimeout):
+        # Every pooled connection stayed busy for pool_timeout: overload, not a bug in the request.
+        logger.warning("database pool exhausted: %s", exc)
+        return JSONResponse({"detail": OVERLOADED}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(DBAPIError)
     async def database_error(_request: Request, exc: DBAPIError):

@@ -170,9 +170,10 @@ def build_ui(services: Services) -> gr.Blocks:
                 return signed_in(session, accounts.issue_token(settings=settings, user=user), guest_value, request)
 
         @handler
-        def logout(guest_value, request: gr.Request):
-            # The browser forgets the token; JWTs are stateless, so there is nothing to revoke server-side.
+        def logout(token_value, guest_value, request: gr.Request):
+            # The browser forgets the token and the server refuses it from now on (revoked by its jti).
             with db(services) as session:
+                accounts.logout(session=session, settings=settings, token=token_of(token_value))
                 return {token: SIGNED_OUT, **session_view(session, None, guest_value, request, select_tab=False),
                         tabs: gr.Tabs(selected="create")}
 
@@ -183,7 +184,7 @@ def build_ui(services: Services) -> gr.Blocks:
                                      api_name="login_submit")
         header.register_btn.click(register, [header.register_email, header.register_password, guest],
                                   session_outputs, api_name="register")
-        header.logout_btn.click(logout, [guest], session_outputs, api_name="logout")
+        header.logout_btn.click(logout, [token, guest], session_outputs, api_name="logout")
 
         def open_auth():
             return gr.Column(visible=True), gr.Tabs(selected="login")
