@@ -142,11 +142,11 @@ class Stack:
 
     def stop(self) -> None:
         """Kill every process of this stack (idempotent)."""
+        self.client.close()  # first: uvicorn's graceful stop waits for open keep-alive connections
         for consumer in self.consumers:
             kill_group(consumer.proc)
         if self.app is not None:
             kill_group(self.app, signal.SIGTERM)
-        self.client.close()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

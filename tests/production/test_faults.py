@@ -104,9 +104,9 @@ def test_sigkill_mid_job_with_one_attempt_fails_with_one_refund(stack):
 
 
 def test_redis_restart_with_jobs_queued_loses_none_and_charges_once(stack, redis_server):
-    _, headers = stack.user()  # 30
-    # Keep both workers busy so that the next jobs wait in Redis.
-    blockers = [submit(stack, headers) for _ in range(2)]
+    _, headers = stack.user(deposit=20)  # 50
+    # Two long jobs keep both workers busy so that the next ones wait in Redis; cancelled afterwards.
+    blockers = [submit(stack, headers, quality="standard") for _ in range(2)]
     for blocker in blockers:
         wait_mid_run(stack, blocker["id"], headers)
     queued = [submit(stack, headers) for _ in range(2)]
@@ -126,7 +126,7 @@ def test_redis_restart_with_jobs_queued_loses_none_and_charges_once(stack, redis
         # Redis down: the API stays up and refuses a new job with 503, refunding it.
         r = stack.client.post("/api/generations", headers=headers, json=FAST)
         assert r.status_code == 503 and "кредиты возвращены" in r.json()["detail"], r.text
-        assert balance(stack, headers) == 10
+        assert balance(stack, headers) == 20
     finally:
         subprocess.run(REDIS_START, check=True, timeout=30)
         wait_for(lambda: _redis_up(client), timeout=30, what="Redis to come back")
@@ -134,11 +134,16 @@ def test_redis_restart_with_jobs_queued_loses_none_and_charges_once(stack, redis
     assert not queue.pending_generation_ids()  # the queue was lost with the restart
     report = sweep_until(stack, "reenqueued", requeue_after_seconds=0)
     assert set(report["reenqueued"]) == {job["id"] for job in queued}
-    for job in blockers + queued:
+    for blocker in blockers:
+        assert stack.client.post(f"/api/generations/{blocker['id']}/cancel", headers=headers).status_code == 200
+    for job in blockers:
+        done = stack.wait_status(job["id"], headers, timeout=180)
+        assert done["status"] == "cancelled" and stack.transaction_kinds(job["id"]) == ["charge", "refund"]
+    for job in queued:
         done = stack.wait_status(job["id"], headers, timeout=180)
         assert done["status"] == "succeeded", done
         assert stack.transaction_kinds(job["id"]) == ["charge"]
-    assert balance(stack, headers) == 10
+    assert balance(stack, headers) == 40
     stack.assert_ledgers_agree()
 
 
