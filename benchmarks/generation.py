@@ -141,10 +141,11 @@ class Row:
     evals_measured: int  # UNet evaluations actually run
     evals: int  # UNet evaluations of the configuration reported
     encode_s: float
-    step_s: float  # per UNet evaluation, whole batch
+    denoise_s: float  # the evaluations actually run, wall clock
+    step_s: float  # per UNet evaluation (whole batch): the fastest one measured
     decode_s: float
     png_s: float
-    image_s: float  # end to end per image: (encode + evals × step + decode + png) / batch
+    image_s: float  # end to end per image: (encode + evals × step_s + decode + png) / batch
     peak_gib: float
     extrapolated: bool
     speedup: float | None = None  # original's image_s / this image_s, same resolution and batch
@@ -155,14 +156,36 @@ def unet_evals(scheduler, steps: int) -> int:
     return len(scheduler.timesteps)
 
 
-def make_row(name, *, device, dtype, size, batch, scheduler, steps, evals_measured, evals, timings, png_s, peak):
-    step_s = timings["denoise"] / evals_measured
-    total = timings["encode"] + step_s * evals + timings["decode"] + png_s
+class StepClock:
+    """Step callback that timestamps every UNet evaluation; the fastest one is the per-evaluation cost.
+
+    The minimum rather than the mean: on a shared machine other processes only ever add time, so the fastest
+    evaluation is the closest to the configuration's own cost, and it is taken the same way for every row.
+    """
+
+    def __init__(self, device):
+        self.device = device
+        self.times = [time.perf_counter()]
+
+    def __call__(self, *args):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.times.append(time.perf_counter())
+        return args[-1] if len(args) == 4 else None  # diffusers' callback_on_step_end returns its tensor dict
+
+    @property
+    def per_eval(self) -> float:
+        return min(b - a for a, b in zip(self.times, self.times[1:]))
+
+
+def make_row(name, *, device, dtype, size, batch, scheduler, steps, evals, clock, timings, png_s, peak):
+    evals_measured = len(clock.times) - 1
+    total = timings["encode"] + clock.per_eval * evals + timings["decode"] + png_s
     return Row(
         name=name, device=device.type, dtype=str(dtype).removeprefix("torch."), resolution=f"{size[0]}x{size[1]}",
         batch=batch, scheduler=scheduler, steps=steps, evals_measured=evals_measured, evals=evals,
-        encode_s=timings["encode"], step_s=step_s, decode_s=timings["decode"], png_s=png_s, image_s=total / batch,
-        peak_gib=peak / 1024**3, extrapolated=evals != evals_measured,
+        encode_s=timings["encode"], denoise_s=timings["denoise"], step_s=clock.per_eval, decode_s=timings["decode"],
+        png_s=png_s, image_s=total / batch, peak_gib=peak / 1024**3, extrapolated=evals != evals_measured,
     )  # fmt: skip
 
 
@@ -196,13 +219,13 @@ def run_original(models_dir: Path, *, device, size, batch, steps) -> Row:
         embeds, negative = pipe.encode_prompt(PROMPT, device, batch, True, NEGATIVE)
         timings["encode"] = _elapsed(started, device)
         started = time.perf_counter()
+        clock = StepClock(device)
         latents = pipe(
             prompt_embeds=embeds, negative_prompt_embeds=negative, width=width, height=height,
             num_inference_steps=steps, guidance_scale=ORIGINAL["guidance"], output_type="latent",
-            generator=torch.Generator().manual_seed(42),
+            generator=torch.Generator().manual_seed(42), callback_on_step_end=clock,
         ).images  # fmt: skip
         timings["denoise"] = _elapsed(started, device)
-        evals_measured = pipe.num_timesteps
         started = time.perf_counter()
         decoded = pipe.vae.decode(latents / pipe.vae.config.scaling_factor, return_dict=False)[0]
         images = pipe.image_processor.postprocess(decoded, output_type="pil")
@@ -210,8 +233,7 @@ def run_original(models_dir: Path, *, device, size, batch, steps) -> Row:
         png_s = encode_pngs(images)
     evals = unet_evals(PNDMScheduler(**SD15_SCHEDULER, skip_prk_steps=True), ORIGINAL["steps"])
     row = make_row("original", device=device, dtype=torch.float32, size=size, batch=batch, scheduler="pndm",
-                   steps=ORIGINAL["steps"], evals_measured=evals_measured, evals=evals, timings=timings, png_s=png_s,
-                   peak=memory.peak)  # fmt: skip
+                   steps=ORIGINAL["steps"], evals=evals, clock=clock, timings=timings, png_s=png_s, peak=memory.peak)  # fmt: skip
     del pipe
     gc.collect()
     return row
@@ -230,13 +252,14 @@ def run_quality(generator, name: str, *, quality: str, size, batch, steps: int |
     sampling = generator.sampling(ImageRequest(PROMPT, NEGATIVE, *size, seeds=[0], quality=quality))
     measured = sampling.steps if sampling.steps <= FULL_MEASURE_STEPS else steps
     request = ImageRequest(PROMPT, NEGATIVE, *size, seeds=list(range(42, 42 + batch)), quality=quality, steps=measured)
+    clock = StepClock(generator.device)
     with PeakMemory(generator.device) as memory:
-        result = generator(request)
+        result = generator(request, callback=clock)
         png_s = encode_pngs(result.images)
     evals = unet_evals(generator.schedulers[sampling.scheduler], sampling.steps)
     return make_row(name, device=generator.device, dtype=generator.dtype, size=size, batch=batch,
-                    scheduler=result.scheduler, steps=sampling.steps, evals_measured=result.steps, evals=evals,
-                    timings=result.timings, png_s=png_s, peak=memory.peak)  # fmt: skip
+                    scheduler=result.scheduler, steps=sampling.steps, evals=evals, clock=clock, timings=result.timings,
+                    png_s=png_s, peak=memory.peak)  # fmt: skip
 
 
 def load_generator(models_dir: Path, device: str, dtype):
@@ -314,24 +337,26 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
 
 
 def format_table(rows: list[Row]) -> str:
-    header = ("row", "device", "dtype", "size", "batch", "scheduler", "steps", "UNet evals", "encode s", "s/eval",
-              "decode s", "png s", "s/image", "peak GiB", "vs original")  # fmt: skip
+    header = ("row", "device", "dtype", "size", "batch", "scheduler", "steps", "UNet evals", "encode s",
+              "denoise s run", "s/eval", "decode s", "png s", "s/image", "peak GiB", "vs original")  # fmt: skip
     lines = []
     for row in rows:
         mark = "*" if row.extrapolated else ""
         lines.append((
             row.name, row.device, row.dtype, row.resolution, str(row.batch), row.scheduler, str(row.steps),
             f"{row.evals} ({row.evals_measured} run)" if row.extrapolated else str(row.evals),
-            f"{row.encode_s:.2f}", f"{row.step_s:.2f}", f"{row.decode_s:.2f}", f"{row.png_s:.3f}",
+            f"{row.encode_s:.2f}", f"{row.denoise_s:.1f}", f"{row.step_s:.2f}", f"{row.decode_s:.2f}", f"{row.png_s:.3f}",
             f"{row.image_s:.1f}{mark}", f"{row.peak_gib:.2f}",
             f"{row.speedup:.2f}x{mark}" if row.speedup is not None else "-",
         ))  # fmt: skip
     widths = [max(len(cell) for cell in column) for column in zip(header, *lines)]
     out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in (header, *lines)]
     out.insert(1, "  ".join("-" * width for width in widths))
+    out.append("s/image = (encode + UNet evals x s/eval + decode + png) / batch; s/eval = the fastest evaluation run "
+               "(other load on the machine only adds time)")  # fmt: skip
     if any(row.extrapolated for row in rows):
-        out.append("* extrapolated: s/eval measured over the UNet evaluations run, times the configuration's "
-                   "evaluations; encode, decode and PNG measured")  # fmt: skip
+        out.append("* extrapolated: fewer UNet evaluations run than the configuration has; encode, decode and PNG "
+                   "always measured")  # fmt: skip
     return "\n".join(out)
 
 
@@ -369,13 +394,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
+    load_before = os.getloadavg()[0]
     counts = build_models(args.models_dir)
     print("parameters: " + ", ".join(f"{name} {count / 1e6:.1f}M" for name, count in counts.items()))
     rows = run_rows(args.rows, models_dir=args.models_dir, device=args.device, sizes=args.resolutions,
                     batches=args.batch_sizes, steps=args.steps, threads=args.threads)  # fmt: skip
     print()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads")  # fmt: skip
+          f"{torch.get_num_threads()} threads, load average {load_before:.1f} at start, "
+          f"{os.getloadavg()[0]:.1f} at end")  # fmt: skip
     print(format_table(rows))
     for line in check_targets(rows):
         print(line)

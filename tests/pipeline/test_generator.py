@@ -101,6 +101,14 @@ def test_fast_quality_defaults_to_four_lcm_steps_with_taesd(generator):
     assert generator.sampling(make_request(steps=None)).steps == 25
 
 
+def test_fast_quality_without_lcm_lora_or_taesd_falls_back_to_short_dpm(generator):
+    without_extras = CakeGenerator(generator.pipe, taesd=None, lcm_adapter=None)
+
+    sampling = without_extras.sampling(make_request(quality="fast", steps=None))
+
+    assert (sampling.scheduler, sampling.steps, sampling.lcm, sampling.decoder) == ("dpm++2m-karras", 10, False, "vae")
+
+
 def test_variation_shares_components_and_runs_the_requested_steps(generator):
     source = generator(make_request(seeds=[5])).images[0]
 
