@@ -6,8 +6,8 @@
 
 Every simulated user registers, signs in, orders one fast design, then until the end polls its status, lists its
 gallery, checks its balance and, once the design is ready, downloads the image, with a short think time between
-requests (while the design is not ready, half of them poll its status). Without `--url` the script starts one `uvicorn tortodelova.server:create_app --factory` process and one
-`huey_consumer jobs.huey` worker on the tiny models (built once into .cache/tiny-models, as the tests do), all on
+requests (while the design is not ready, half of them poll its status). Without `--url` the script starts one
+`uvicorn tortodelova.server:create_app --factory` process and one `huey_consumer jobs.huey` worker on the tiny models (built once into .cache/tiny-models, as the tests do), all on
 loopback, and stops them at the end. Only loopback addresses are accepted: this is not a tool to load other hosts.
 
 The run is bounded by `--duration` and `--max-requests`, whichever comes first. Printed: requests, errors (HTTP
