@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     requeue_after_seconds: float = 60.0
     max_attempts: int = 2
     batch_max_jobs: int = 4
+    # Batching across jobs pays on a GPU; on a CPU it only delays the first job (tests turn it on to cover it).
+    batch_on_cpu: bool = False
     translate_timeout_seconds: float = 60.0
     # The web side refuses new jobs while the model files are missing (workers share the models volume).
     require_models: bool = True

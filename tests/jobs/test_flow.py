@@ -309,3 +309,59 @@ def test_share_link_and_delete(stack):
     assert stack.client.get(f"/api/generations/{generation_id}", headers=headers).status_code == 404
     with pytest.raises(Exception):
         stack.services.store.get(key)
+
+
+def test_jobs_with_the_same_size_and_quality_share_one_batch(make_stack):
+    """A worker takes up to BATCH_MAX_JOBS queued look-alikes into one generator call; each job is still charged,
+    stored and finished on its own, and a cancel of one job drops only that job."""
+    stack = make_stack(consumer=False, batch_max_jobs=3, batch_on_cpu=True)
+    alice, bob = stack.user(deposit=100), stack.user(deposit=100)
+    ids = [
+        stack.client.post("/api/generations", headers=alice, json={
+            "prompt": "торт с безе", "quality": "fast", "variants": 2, "seed": 10}).json()["id"],
+        stack.client.post("/api/generations", headers=bob, json={
+            "prompt": "шоколадный торт", "quality": "fast", "seed": 20}).json()["id"],
+        stack.client.post("/api/generations", headers=bob, json={
+            "prompt": "торт с ягодами", "quality": "fast", "seed": 30}).json()["id"],
+        stack.client.post("/api/generations", headers=alice, json={   # another size: not in this batch
+            "prompt": "торт", "quality": "fast", "size": "portrait"}).json()["id"],
+    ]
+    stack.client.post(f"/api/generations/{ids[2]}/cancel", headers=bob)  # cancelled while queued: never claimed
+    generator_calls = []
+    ctx = stack.tasks.worker_context()
+    real = ctx.generator
+
+    class Counting:
+        tokenizer = real.tokenizer
+        device = real.device
+
+        def __call__(self, request, callback=None):
+            generator_calls.append(len(request.seeds))
+            return real(request, callback)
+
+    ctx._generator = Counting()
+    stack.start_consumer()
+    owners = [alice, bob, bob, alice]
+    results = [stack.wait(i, h) for i, h in zip(ids, owners)]
+    assert [r["status"] for r in results] == ["succeeded", "succeeded", "cancelled", "succeeded"]
+    # One call for the two square jobs (2 + 1 images), one for the portrait job.
+    assert sorted(generator_calls) == [1, 3]
+    assert [i["seed"] for i in results[0]["images"]] == [10, 11]
+    assert [i["seed"] for i in results[1]["images"]] == [20]
+    assert "meringue" in results[0]["prompt_en"] and "chocolate" in results[1]["prompt_en"]
+    # Each job's PNG carries its own prompt and seed.
+    png = Image.open(io.BytesIO(stack.client.get(results[1]["images"][0]["download_url"], headers=bob).content))
+    assert png.text["seed"] == "20" and "chocolate" in png.text["prompt"]
+    for job_id in ids[:2]:
+        assert kinds(stack, job_id) == ["charge"]
+    assert kinds(stack, ids[2]) == ["charge", "refund"]
+    ledger_ok(stack, alice), ledger_ok(stack, bob)
+
+
+def test_inscription_only_prompt_makes_a_plaque_cake(stack):
+    headers = stack.user()
+    r = stack.client.post("/api/generations", headers=headers,
+                          json={"prompt": "надпись «С юбилеем!»", "quality": "fast"})
+    done = stack.wait(r.json()["id"], headers)
+    assert done["status"] == "succeeded", done
+    assert done["inscription"] == "С юбилеем!" and "cake" in done["prompt_en"]

@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 FAILED_MESSAGE = "Не удалось создать изображение. Кредиты возвращены — попробуйте ещё раз."
 STORAGE_FAILED_MESSAGE = "Не удалось сохранить изображение в хранилище. Кредиты возвращены — попробуйте позже."
 PROGRESS_WRITE_INTERVAL = 0.5
+INSCRIPTION_ONLY_PROMPT = "an elegant celebration cake"
 
 
 class WorkerContext:
@@ -102,49 +104,78 @@ def claim(*, session: Session, generation_id: str, worker: str) -> Generation | 
 
 
 class _Heartbeat(threading.Thread):
-    """Keeps heartbeat_at fresh while the job runs, so the sweeper can tell a slow job from a dead worker."""
+    """Keeps heartbeat_at fresh while the jobs run, so the sweeper can tell a slow job from a dead worker."""
 
-    def __init__(self, ctx: WorkerContext, generation_id: str):
-        super().__init__(daemon=True, name=f"heartbeat-{generation_id[:8]}")
-        self.ctx, self.generation_id, self.stopped = ctx, generation_id, threading.Event()
+    def __init__(self, ctx: WorkerContext, generation_ids: list[str]):
+        super().__init__(daemon=True, name=f"heartbeat-{generation_ids[0][:8]}")
+        self.ctx, self.generation_ids, self.stopped = ctx, generation_ids, threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(self.ctx.settings.heartbeat_seconds):
             try:
                 with session_scope(self.ctx.session_factory) as session:
                     session.execute(update(Generation).where(
-                        Generation.id == self.generation_id, Generation.status == "running",
+                        Generation.id.in_(self.generation_ids), Generation.status == "running",
                     ).values(heartbeat_at=utcnow()))
                     session.commit()
             except Exception:  # a missed beat is not fatal; the next one may get through
-                logger.warning("heartbeat failed for %s", self.generation_id, exc_info=True)
+                logger.warning("heartbeat failed for %s", self.generation_ids, exc_info=True)
+
+
+@dataclass
+class _Job:
+    """One generation inside a (possibly multi-job) batch: where its images sit and how it ended."""
+
+    generation: Generation
+    first: int = 0  # index of its first image in the batch
+    prompt_en: str = ""
+    terms: list = field(default_factory=list)
+    inscription: str | None = None
+    built: object = None
+    stored: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.generation.id
+
+    @property
+    def count(self) -> int:
+        return len(self.generation.seeds)
 
 
 class _Progress:
-    """Step callback: writes progress and a latent preview (throttled) and stops the job when cancel is asked."""
+    """Step callback for a batch: writes progress and each job's latent preview (throttled) and notes cancels.
+    A cancelled job in a shared batch is dropped at the end; when every job is cancelled the batch stops."""
 
-    def __init__(self, ctx: WorkerContext, generation_id: str, start: float = 0.05, end: float = 0.9):
-        self.ctx, self.generation_id, self.start, self.end = ctx, generation_id, start, end
+    def __init__(self, ctx: WorkerContext, jobs: list[_Job], start: float = 0.05, end: float = 0.9):
+        self.ctx, self.jobs, self.start, self.end = ctx, jobs, start, end
         self._last_write = 0.0
 
-    def __call__(self, step: int, total: int, preview=None) -> None:
+    def __call__(self, step: int, total: int, previews=None) -> None:
         if self.ctx.settings.step_delay_seconds:
             time.sleep(self.ctx.settings.step_delay_seconds)
         now = time.monotonic()
-        if preview is None and now - self._last_write < PROGRESS_WRITE_INTERVAL and step < total:
+        if previews is None and now - self._last_write < PROGRESS_WRITE_INTERVAL and step < total:
             return
         self._last_write = now
-        values = {"progress": self.start + (self.end - self.start) * min(step, total) / max(total, 1),
-                  "heartbeat_at": utcnow()}
-        if preview is not None:
-            buf = io.BytesIO()
-            preview.save(buf, format="PNG")
-            values["preview_png"] = buf.getvalue()
+        if previews is not None and not isinstance(previews, list):
+            previews = [previews]
+        progress = self.start + (self.end - self.start) * min(step, total) / max(total, 1)
         with session_scope(self.ctx.session_factory) as session:
-            session.execute(update(Generation).where(Generation.id == self.generation_id).values(**values))
-            cancel = session.scalar(select(Generation.cancel_requested).where(Generation.id == self.generation_id))
+            for index, job in enumerate(self.jobs):
+                values = {"progress": progress, "heartbeat_at": utcnow()}
+                if previews is not None and index < len(previews) and previews[index] is not None:
+                    buf = io.BytesIO()
+                    previews[index].save(buf, format="PNG")
+                    values["preview_png"] = buf.getvalue()
+                session.execute(update(Generation).where(Generation.id == job.id).values(**values))
+            flags = dict(session.execute(select(Generation.id, Generation.cancel_requested)
+                                         .where(Generation.id.in_([job.id for job in self.jobs]))).all())
             session.commit()
-        if cancel:
+        for job in self.jobs:
+            job.cancelled = job.cancelled or bool(flags.get(job.id))
+        if all(job.cancelled for job in self.jobs):
             raise GenerationCancelled()
 
 
@@ -159,83 +190,167 @@ def owner_prefix(generation: Generation) -> str:
     return f"users/{generation.user_id}" if generation.user_id is not None else "guests"
 
 
+def batch_limit(ctx: WorkerContext) -> int:
+    """How many queued jobs one run may take: batching pays on a GPU; on a CPU it only delays the first job."""
+    if ctx.settings.batch_max_jobs <= 1:
+        return 1
+    device = getattr(ctx.generator, "device", None)
+    on_gpu = getattr(device, "type", "cpu") != "cpu"
+    return ctx.settings.batch_max_jobs if on_gpu or ctx.settings.batch_on_cpu else 1
+
+
+def claim_partners(*, session: Session, lead: Generation, worker: str, limit: int) -> list[Generation]:
+    """Other queued jobs that can share the lead's batch: same size and quality, no source image."""
+    if limit <= 0 or lead.init_generation_id is not None:
+        return []
+    candidates = session.scalars(
+        select(Generation.id).where(
+            Generation.status == "queued", Generation.cancel_requested.is_(False), Generation.id != lead.id,
+            Generation.width == lead.width, Generation.height == lead.height, Generation.quality == lead.quality,
+            Generation.init_generation_id.is_(None),
+        ).order_by(Generation.created_at).limit(limit)
+    ).all()
+    partners = []
+    for generation_id in candidates:
+        generation = claim(session=session, generation_id=generation_id, worker=worker)
+        if generation is not None:
+            partners.append(generation)
+    return partners
+
+
 def run(ctx: WorkerContext, generation_id: str) -> str:
-    """Run one generation to a final state. Returns the final status ("skipped" when not ours to run)."""
+    """Run this generation (and, on a GPU, up to BATCH_MAX_JOBS-1 queued look-alikes in the same batch) to a final
+    state. Returns this generation's final status ("skipped" when it was not queued any more)."""
     with session_scope(ctx.session_factory) as session:
-        generation = claim(session=session, generation_id=generation_id, worker=ctx.name)
-        if generation is None:
+        lead = claim(session=session, generation_id=generation_id, worker=ctx.name)
+        if lead is None:
             logger.info("generation %s is not queued any more; skipping", generation_id)
             return "skipped"
-        session.expunge(generation)
-
-    heartbeat = _Heartbeat(ctx, generation_id)
-    heartbeat.start()
-    stored: list[str] = []
+        batch = [lead]
     try:
-        _produce(ctx, generation, stored)
-        return _finish_succeeded(ctx, generation, stored)
-    except GenerationCancelled:
-        _cleanup(ctx, stored)
-        return _finish(ctx, generation_id, "Отменено пользователем", status="cancelled")
-    except PipelineError as exc:
-        logger.warning("generation %s failed: %s", generation_id, exc.message_ru)
-        _cleanup(ctx, stored)
-        return _finish(ctx, generation_id, exc.message_ru)
-    except service.ServiceUnavailable as exc:
-        logger.warning("generation %s: dependency down: %s", generation_id, exc.message)
-        _cleanup(ctx, stored)
-        return _finish(ctx, generation_id, STORAGE_FAILED_MESSAGE)
-    except Exception:
-        logger.exception("generation %s failed", generation_id)
-        _cleanup(ctx, stored)
-        return _finish(ctx, generation_id, FAILED_MESSAGE)
+        limit = batch_limit(ctx) - 1
+    except Exception:  # models failed to load: the batch below reports it as this job's failure
+        limit = 0
+    with session_scope(ctx.session_factory) as session:
+        batch += claim_partners(session=session, lead=lead, worker=ctx.name, limit=limit)
+    if len(batch) > 1:
+        logger.info("generation %s runs in a batch with %s", generation_id, [g.id for g in batch[1:]])
+    jobs, first = [], 0
+    for generation in batch:
+        jobs.append(_Job(generation=generation, first=first))
+        first += len(generation.seeds)
+
+    heartbeat = _Heartbeat(ctx, [job.id for job in jobs])
+    heartbeat.start()
+    try:
+        outcomes = _run_jobs(ctx, jobs)
     finally:
         heartbeat.stopped.set()
+    return outcomes[generation_id]
 
 
-def _produce(ctx: WorkerContext, generation: Generation, stored: list[str]) -> None:
-    """Translate, generate and store; `stored` collects the keys written so far, so a failure can remove them."""
-    from tortodelova.pipeline.generator import ImageRequest, png_bytes
+def _run_jobs(ctx: WorkerContext, jobs: list[_Job]) -> dict[str, str]:
+    try:
+        result = _generate(ctx, jobs)
+    except GenerationCancelled:
+        return {job.id: _finish(ctx, job.id, "Отменено пользователем", status="cancelled") for job in jobs}
+    except PipelineError as exc:
+        logger.warning("generations %s failed: %s", [job.id for job in jobs], exc.message_ru)
+        return {job.id: _finish(ctx, job.id, exc.message_ru) for job in jobs}
+    except Exception:
+        logger.exception("generations %s failed", [job.id for job in jobs])
+        return {job.id: _finish(ctx, job.id, FAILED_MESSAGE) for job in jobs}
 
-    # 1. Translate (unless the user edited the English prompt) and build the prompt for the style.
-    prompt_ru, inscription = prompts.extract_inscription(generation.prompt_ru)
-    if generation.prompt_en_given:
-        prompt_en, terms = generation.prompt_en, []
-    else:
-        translation = ctx.translator.translate([prompt_ru])[0]
-        prompt_en, terms = translation.prompt_en, [{"ru": t.ru, "en": t.en} for t in translation.terms]
+    outcomes = {}
+    for job in jobs:
+        if job.cancelled:
+            outcomes[job.id] = _finish(ctx, job.id, "Отменено пользователем", status="cancelled")
+            continue
+        try:
+            _store(ctx, job, result)
+            outcomes[job.id] = _finish_succeeded(ctx, job.generation, job.stored)
+        except service.ServiceUnavailable as exc:
+            logger.warning("generation %s: dependency down: %s", job.id, exc.message)
+            _cleanup(ctx, job.stored)
+            outcomes[job.id] = _finish(ctx, job.id, STORAGE_FAILED_MESSAGE)
+        except Exception:
+            logger.exception("generation %s failed while storing", job.id)
+            _cleanup(ctx, job.stored)
+            outcomes[job.id] = _finish(ctx, job.id, FAILED_MESSAGE)
+    return outcomes
+
+
+def _translate(ctx: WorkerContext, jobs: list[_Job]) -> None:
+    """One batched translation for every job whose English prompt the user did not write themselves."""
+    pending = []
+    for job in jobs:
+        text, job.inscription = prompts.extract_inscription(job.generation.prompt_ru)
+        if job.generation.prompt_en_given:
+            job.prompt_en = job.generation.prompt_en
+        elif not text.strip():  # only an inscription was asked for: a plain cake with a plaque
+            job.prompt_en = INSCRIPTION_ONLY_PROMPT
+        else:
+            pending.append((job, text))
+    if pending:
+        translations = ctx.translator.translate([text for _job, text in pending])
+        for (job, _text), translation in zip(pending, translations):
+            job.prompt_en = translation.prompt_en
+            job.terms = [{"ru": t.ru, "en": t.en} for t in translation.terms]
+
+
+def _generate(ctx: WorkerContext, jobs: list[_Job]):
+    from tortodelova.pipeline.generator import ImageRequest
+
+    # 1. Translate and build each job's prompt for its style.
+    _translate(ctx, jobs)
     generator = ctx.generator
-    built = prompts.build_prompt(prompt_en, style=generation.style, negative_extra=generation.negative_prompt,
-                                 inscription=inscription, tokenizer=getattr(generator, "tokenizer", None))
-    set_progress(ctx, generation.id, 0.05, prompt_en=prompt_en, inscription=inscription,
-                 params={"terms": terms, "prompt": built.prompt, "negative_prompt": built.negative_prompt,
-                         "truncated": built.truncated})
+    for job in jobs:
+        job.built = prompts.build_prompt(job.prompt_en, style=job.generation.style,
+                                         negative_extra=job.generation.negative_prompt, inscription=job.inscription,
+                                         tokenizer=getattr(generator, "tokenizer", None))
+        set_progress(ctx, job.id, 0.05, prompt_en=job.prompt_en, inscription=job.inscription,
+                     params={"terms": job.terms, "prompt": job.built.prompt,
+                             "negative_prompt": job.built.negative_prompt, "truncated": job.built.truncated})
 
-    # 2. The source image of a variation, from the same user's design.
-    init_image = None
-    if generation.init_generation_id is not None:
-        init_image = _load_init_image(ctx, generation)
+    # 2. The source image of a variation (such a job always runs alone).
+    lead = jobs[0].generation
+    init_image = _load_init_image(ctx, lead) if lead.init_generation_id is not None else None
 
-    # 3. Denoise with progress and previews; cancel stops at the next step.
-    result = generator(
-        ImageRequest(prompt=built.prompt, negative_prompt=built.negative_prompt, width=generation.width,
-                     height=generation.height, seeds=list(generation.seeds), quality=generation.quality,
-                     init_image=init_image, strength=generation.strength),
-        callback=_Progress(ctx, generation.id),
+    # 3. Denoise every image of every job as one batch, one seed per image; cancel stops at the next step.
+    per_image = [job for job in jobs for _ in range(job.count)]
+    request = ImageRequest(
+        prompt=[job.built.prompt for job in per_image] if len(jobs) > 1 else jobs[0].built.prompt,
+        negative_prompt=[job.built.negative_prompt for job in per_image] if len(jobs) > 1
+        else jobs[0].built.negative_prompt,
+        width=lead.width, height=lead.height, seeds=[seed for job in jobs for seed in job.generation.seeds],
+        quality=lead.quality, init_image=init_image, strength=lead.strength,
+        preview_indices=[job.first for job in jobs],
     )
-    _raise_if_cancelled(ctx, generation.id)
+    result = generator(request, callback=_Progress(ctx, jobs))
+    _note_cancels(ctx, jobs)
+    if all(job.cancelled for job in jobs):
+        raise GenerationCancelled()
+    return result
 
-    # 4. Store every image; keys are recorded on the row only when the job succeeds.
-    for index, (image, seed) in enumerate(zip(result.images, result.seeds)):
+
+def _store(ctx: WorkerContext, job: _Job, result) -> None:
+    """Store the job's images; keys are recorded on the row only when the job succeeds."""
+    from tortodelova.pipeline.generator import png_bytes
+
+    generation = job.generation
+    images = result.images[job.first:job.first + job.count]
+    seeds = result.seeds[job.first:job.first + job.count]
+    for index, (image, seed) in enumerate(zip(images, seeds)):
         key = image_key(owner=owner_prefix(generation), generation_id=generation.id, index=index)
         data = png_bytes(image, {
-            "prompt": built.prompt, "negative_prompt": built.negative_prompt, "prompt_ru": generation.prompt_ru,
-            "prompt_en": prompt_en, "seed": str(seed), "steps": str(result.steps), "guidance": str(result.guidance),
-            "model": result.model, "size": f"{generation.width}x{generation.height}", "software": "tortodelova",
+            "prompt": job.built.prompt, "negative_prompt": job.built.negative_prompt,
+            "prompt_ru": generation.prompt_ru, "prompt_en": job.prompt_en, "seed": str(seed),
+            "steps": str(result.steps), "guidance": str(result.guidance), "model": result.model,
+            "size": f"{generation.width}x{generation.height}", "software": "tortodelova",
         })
-        stored.append(key)
+        job.stored.append(key)
         ctx.store.put(key, data)
-        set_progress(ctx, generation.id, 0.9 + 0.1 * (index + 1) / len(result.images))
+        set_progress(ctx, generation.id, 0.9 + 0.1 * (index + 1) / len(images))
 
 
 def _load_init_image(ctx: WorkerContext, generation: Generation):
@@ -250,10 +365,12 @@ def _load_init_image(ctx: WorkerContext, generation: Generation):
     return image.resize((generation.width, generation.height))
 
 
-def _raise_if_cancelled(ctx: WorkerContext, generation_id: str) -> None:
+def _note_cancels(ctx: WorkerContext, jobs: list[_Job]) -> None:
     with session_scope(ctx.session_factory) as session:
-        if session.scalar(select(Generation.cancel_requested).where(Generation.id == generation_id)):
-            raise GenerationCancelled()
+        flags = dict(session.execute(select(Generation.id, Generation.cancel_requested)
+                                     .where(Generation.id.in_([job.id for job in jobs]))).all())
+    for job in jobs:
+        job.cancelled = job.cancelled or bool(flags.get(job.id))
 
 
 def _finish_succeeded(ctx: WorkerContext, generation: Generation, keys: list[str]) -> str:

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 SIZES = ((512, 512), (512, 768), (768, 512))  # (width, height)
 QUALITIES = ("standard", "fast")
-MAX_IMAGES = 4
+MAX_IMAGES = 16  # one batch: up to BATCH_MAX_JOBS jobs of up to 4 variants each
 STRENGTH_RANGE = (0.2, 0.9)
 MAX_SEED = 2**63 - 1
 LCM_ADAPTER = "lcm"
@@ -41,8 +41,8 @@ StepCallback = Callable[[int, int, "Image.Image | None"], None]
 
 @dataclass
 class ImageRequest:
-    prompt: str
-    negative_prompt: str
+    prompt: str | list[str]  # one prompt for all images, or one per image (a batch across jobs)
+    negative_prompt: str | list[str]
     width: int
     height: int
     seeds: list[int]  # one image per seed
@@ -50,6 +50,9 @@ class ImageRequest:
     init_image: Image.Image | None = None  # a "variation of this design": img2img from this picture
     strength: float | None = None  # how far the variation may move away from init_image
     steps: int | None = None  # override of the quality's step count (tests, benchmarks)
+    # Images to preview during denoising; when given, the callback gets a list of previews in this order
+    # (a batch across jobs previews each job's first image). None: a single preview of the first image.
+    preview_indices: list[int] | None = None
 
 
 @dataclass
@@ -249,8 +252,15 @@ class CakeGenerator:
     # -- generation -----------------------------------------------------------------------------------------------
 
     def check_inputs(self, request: ImageRequest) -> None:
-        if not request.prompt or not request.prompt.strip():
-            raise ValueError("`prompt` has to be a non-empty string")
+        prompts = request.prompt if isinstance(request.prompt, list) else [request.prompt]
+        if not prompts or any(not isinstance(p, str) or not p.strip() for p in prompts):
+            raise ValueError("`prompt` has to be a non-empty string (or a list of them, one per image)")
+        if isinstance(request.prompt, list) and len(request.prompt) != len(request.seeds):
+            raise ValueError(f"one prompt per image: {len(request.prompt)} prompts for {len(request.seeds)} seeds")
+        if request.preview_indices is not None and any(
+            not 0 <= i < len(request.seeds) for i in request.preview_indices
+        ):
+            raise ValueError(f"`preview_indices` {request.preview_indices} out of range for {len(request.seeds)} images")
         if request.width % 8 != 0 or request.height % 8 != 0:
             raise ValueError(
                 f"`height` and `width` have to be divisible by 8 but are {request.height} and {request.width}."
@@ -299,9 +309,15 @@ class CakeGenerator:
 
         # 3. Encode the prompt once for all images of the batch
         started = time.perf_counter()
-        prompt_embeds, negative_embeds = self.pipe.encode_prompt(
-            request.prompt, self.device, count, do_cfg, request.negative_prompt or None
-        )
+        if isinstance(request.prompt, list):  # one prompt per image: jobs batched together
+            negative = request.negative_prompt if isinstance(request.negative_prompt, list) else None
+            prompt_embeds, negative_embeds = self.pipe.encode_prompt(
+                request.prompt, self.device, 1, do_cfg, negative or [request.negative_prompt or ""] * count
+            )
+        else:
+            prompt_embeds, negative_embeds = self.pipe.encode_prompt(
+                request.prompt, self.device, count, do_cfg, request.negative_prompt or None
+            )
         timings["encode"] = time.perf_counter() - started
 
         # 4. Denoise all images as one batch, one generator per image so each seed reproduces its own image
@@ -373,7 +389,12 @@ class CakeGenerator:
             every = self.preview_every or max(1, total // 5)
             preview = None
             if step % every == 0 and step < total:
-                preview = self.preview(tensors["latents"][:1], (request.width, request.height))
+                size = (request.width, request.height)
+                latents = tensors["latents"]
+                if request.preview_indices is None:
+                    preview = self.preview(latents[:1], size)
+                else:
+                    preview = [self.preview(latents[i : i + 1], size) for i in request.preview_indices]
             callback(step, total, preview)  # GenerationCancelled raised here ends the pipeline call
             return tensors
 
