@@ -55,7 +55,8 @@ def new_uuid() -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, pool_size=20, max_overflow=20,
+                               connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -67,7 +68,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+        url, pool_pre_ping=True, pool_size=20, max_overflow=20,
         connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
     )
 

@@ -40,6 +40,35 @@ def build_services(settings: Settings, *, queue=None, run_migrations: bool = Tru
     return services
 
 
+class RequestLimit:
+    """At most `limit` REST/share requests in flight; the rest wait in the event loop.
+
+    A sync FastAPI request holds one pooled DB connection from its first dependency to the end of the response,
+    while hopping between threadpool threads. With more requests in flight than pool connections, every thread
+    can end up waiting for a connection whose holder waits for a thread: nothing moves until the pool times out.
+    Keeping in-flight requests below both the pool size and the thread count makes that impossible. Gradio's own
+    routes (long-lived streams) are not counted."""
+
+    def __init__(self, app, *, limit: int, prefixes: tuple[str, ...] = ("/api", "/s/")):
+        import asyncio
+
+        self.app, self.prefixes = app, prefixes
+        self.semaphore = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            return await self.app(scope, receive, send)
+        async with self.semaphore:
+            return await self.app(scope, receive, send)
+
+
+def request_limit(services: Services) -> int:
+    pool = services.engine.pool
+    capacity = pool.size() + max(getattr(pool, "_max_overflow", 0), 0) if hasattr(pool, "size") else 20
+    # Leave connections for the Gradio handlers (8 at once) and the health check; threads: anyio's 40.
+    return max(4, min(capacity - 10, 30))
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None, ui: bool = True) -> FastAPI:
     settings = settings or (services.settings if services else get_settings())
     services = services or build_services(settings)
@@ -63,6 +92,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from tortodelova.health import router as health_router
 
     errors.install(app)
+    app.add_middleware(RequestLimit, limit=request_limit(services))
     api = APIRouter(prefix="/api")
     for router in (accounts_router, billing_router, generation_router, demo_router, admin_router):
         api.include_router(router)
