@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -164,8 +163,9 @@ def make_settings(tmp_path):
     from tortodelova.config import Settings
 
     def make(**overrides):
-        values = {"data_dir": tmp_path / "data", "models_dir": tmp_path / "no-models", "jwt_secret": secrets.token_hex(32),
-                  "require_models": False, "queue_name": f"q-{uuid.uuid4().hex[:8]}"}
+        values = {"data_dir": tmp_path / "data", "models_dir": tmp_path / "no-models",
+                  "jwt_secret": secrets.token_hex(32), "require_models": False,
+                  "queue_name": f"q-{uuid.uuid4().hex[:8]}"}
         values.update(overrides)
         return Settings(**values)
 

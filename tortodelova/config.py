@@ -41,8 +41,10 @@ class Settings(BaseSettings):
     jwt_expire_minutes: int = 60 * 24 * 7
 
     welcome_credits: int = 30
-    admin_email: str | None = Field(None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_EMAIL", "admin_email"))
-    admin_password: str | None = Field(None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_PASSWORD", "admin_password"))
+    admin_email: str | None = Field(
+        None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_EMAIL", "admin_email"))
+    admin_password: str | None = Field(
+        None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_PASSWORD", "admin_password"))
 
     # Jobs
     heartbeat_seconds: float = 5.0

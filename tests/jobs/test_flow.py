@@ -11,7 +11,7 @@ from tortodelova.billing import service as billing
 from tortodelova.billing.models import Transaction
 from tortodelova.generation.models import Generation
 from tortodelova.generation.worker import WorkerContext
-from tortodelova.storage import StorageUnavailable
+from tortodelova.storage import ObjectMissing, StorageUnavailable
 
 
 def ledger_ok(stack, headers):
@@ -192,7 +192,7 @@ def test_failure_at_each_step_refunds_exactly_once(make_stack, step):
     with stack.services.session() as session:
         owner = session.get(Generation, generation_id).user_id
     key = f"users/{owner}/{generation_id}/0.png"
-    with pytest.raises(Exception):
+    with pytest.raises(ObjectMissing):
         stack.services.store.get(key)
     # Finishing it again changes nothing: the refund is once.
     from tortodelova.generation import service
@@ -307,7 +307,7 @@ def test_share_link_and_delete(stack):
         key = session.get(Generation, generation_id).image_keys[0]
     assert stack.client.delete(f"/api/generations/{generation_id}", headers=headers).status_code == 204
     assert stack.client.get(f"/api/generations/{generation_id}", headers=headers).status_code == 404
-    with pytest.raises(Exception):
+    with pytest.raises(ObjectMissing):
         stack.services.store.get(key)
 
 

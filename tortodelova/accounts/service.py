@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts import security
-from datetime import datetime, timezone
-
 from tortodelova.accounts.models import RevokedToken, User
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings

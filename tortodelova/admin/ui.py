@@ -61,7 +61,8 @@ def layout() -> AdminTab:
                 users_prev = gr.Button("←", size="sm", scale=0, elem_id="admin-users-prev")
                 users_label = gr.Markdown("", elem_id="admin-users-page")
                 users_next = gr.Button("→", size="sm", scale=0, elem_id="admin-users-next")
-            users = gr.Dataframe(pd.DataFrame(columns=USER_COLUMNS), interactive=False, wrap=True, elem_classes=["td-table"],
+            users = gr.Dataframe(pd.DataFrame(columns=USER_COLUMNS), interactive=False, wrap=True,
+                                 elem_classes=["td-table"],
                                  elem_id="admin-users")
             with gr.Group():
                 with gr.Row():
@@ -83,7 +84,8 @@ def layout() -> AdminTab:
                                          label="Статус", elem_id="admin-gen-status")
                 gen_user = gr.Number(label="ID пользователя (пусто — все)", precision=0, elem_id="admin-gen-user")
                 gen_btn = gr.Button("Показать", size="sm", elem_id="admin-gen-show")
-            generations = gr.Dataframe(pd.DataFrame(columns=GENERATION_COLUMNS), interactive=False, wrap=True, elem_classes=["td-table"],
+            generations = gr.Dataframe(pd.DataFrame(columns=GENERATION_COLUMNS), interactive=False, wrap=True,
+                                       elem_classes=["td-table"],
                                        elem_id="admin-generations")
         with gr.Tab("Операции", id="admin-transactions-tab"):
             with gr.Row():
@@ -91,7 +93,8 @@ def layout() -> AdminTab:
                 txn_kind = gr.Dropdown([("Все", "")] + [(t, k) for k, t in KIND_TITLES.items()], value="",
                                        label="Операция", elem_id="admin-txn-kind")
                 txn_btn = gr.Button("Показать", size="sm", elem_id="admin-txn-show")
-            transactions = gr.Dataframe(pd.DataFrame(columns=TRANSACTION_COLUMNS), interactive=False, wrap=True, elem_classes=["td-table"],
+            transactions = gr.Dataframe(pd.DataFrame(columns=TRANSACTION_COLUMNS), interactive=False, wrap=True,
+                                        elem_classes=["td-table"],
                                         elem_id="admin-transactions")
         with gr.Tab("Статистика", id="admin-stats-tab"):
             with gr.Row():

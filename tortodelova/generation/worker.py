@@ -78,8 +78,8 @@ class WorkerContext:
             return self._generator
 
     def load(self) -> None:
-        self.translator
-        self.generator
+        """Load both models now (at worker start) instead of on the first job."""
+        _ = self.translator, self.generator
 
 
 def translate_text(ctx: WorkerContext, prompt_ru: str) -> dict:

@@ -30,7 +30,8 @@ def layout() -> BalanceTab:
         amount = gr.Number(value=100, label=f"Сумма пополнения, кредитов ({billing.DEPOSIT_MIN}–"
                                             f"{billing.DEPOSIT_MAX})", precision=0, elem_id="balance-amount")
         deposit_btn = gr.Button("Пополнить", variant="primary", elem_id="balance-deposit")
-    history = gr.Dataframe(pd.DataFrame(columns=COLUMNS), label="История операций", interactive=False, wrap=True, elem_classes=["td-table"],
+    history = gr.Dataframe(pd.DataFrame(columns=COLUMNS), label="История операций", interactive=False, wrap=True,
+                           elem_classes=["td-table"],
                            elem_id="balance-history")
     return BalanceTab(balance=balance, amount=amount, deposit_btn=deposit_btn, history=history)
 
