@@ -268,66 +268,65 @@ def load_generator(models_dir: Path, device: str, dtype):
     return CakeGenerator.from_pretrained(models_dir, device=device, dtype=dtype, sizes=None)
 
 
-def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, threads) -> list[Row]:
+def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, threads, repeats=1) -> list[Row]:
     device = torch.device(device)
-    results = []
     generators = {}
+    default_dtype = None  # CakeGenerator's choice: fp32 on CPU, bf16/fp16 on CUDA
 
     def generator_for(dtype):
-        key = str(dtype)
-        if key not in generators:
+        if str(dtype) not in generators:
             generators.clear()
             gc.collect()
-            generators[key] = load_generator(models_dir, device.type, dtype)
+            generators[str(dtype)] = load_generator(models_dir, device.type, dtype)
             if threads:
                 torch.set_num_threads(threads)
-        return generators[key]
+        return generators[str(dtype)]
 
-    default_dtype = None  # CakeGenerator's choice: fp32 on CPU, bf16/fp16 on CUDA
+    def run_row(name: str, size, batch: int) -> Row:
+        if name == "original":
+            generators.clear()
+            gc.collect()
+            if threads:
+                torch.set_num_threads(threads)
+            return run_original(models_dir, device=device, size=size, batch=batch, steps=steps)
+        if name in ("standard", "fast+taesd"):
+            quality = "standard" if name == "standard" else "fast"
+            return run_quality(generator_for(default_dtype), name, quality=quality, size=size, batch=batch, steps=steps)
+        if name == "fast":  # LCM-LoRA but the full VAE for the final decode
+            from tortodelova.pipeline.generator import CakeGenerator
+
+            base = generator_for(default_dtype)
+            generator = CakeGenerator(base.pipe, taesd=None, lcm_adapter=base.lcm_adapter, sizes=None)
+            return run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
+        if name.endswith("-bf16"):
+            quality = "standard" if name.startswith("standard") else "fast"
+            return run_quality(generator_for(torch.bfloat16), name, quality=quality, size=size, batch=batch, steps=steps)
+        if name == "standard-channels-last":
+            generator = generator_for(default_dtype)
+            generator.unet.to(memory_format=torch.channels_last)
+            generator.vae.to(memory_format=torch.channels_last)
+            try:
+                return run_quality(generator, name, quality="standard", size=size, batch=batch, steps=steps)
+            finally:
+                generator.unet.to(memory_format=torch.contiguous_format)
+                generator.vae.to(memory_format=torch.contiguous_format)
+        if name == "fast-fused":  # what fusing the LCM-LoRA would save over the switchable adapter
+            generator = generator_for(default_dtype)
+            generator.unet.enable_lora()
+            generator.pipe.fuse_lora(components=["unet"], adapter_names=[generator.lcm_adapter])
+            try:
+                return run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
+            finally:
+                generator.pipe.unfuse_lora(components=["unet"])
+        raise ValueError(f"unknown row {name!r}; rows are {ROWS}")
+
+    results = []
     for size in sizes:
         for batch in batches:
             for name in rows:
                 print(f"  {name} {size[0]}x{size[1]} batch {batch}...", flush=True)
-                if name == "original":
-                    generators.clear()
-                    gc.collect()
-                    if threads:
-                        torch.set_num_threads(threads)
-                    row = run_original(models_dir, device=device, size=size, batch=batch, steps=steps)
-                elif name in ("standard", "fast+taesd"):
-                    generator = generator_for(default_dtype)
-                    quality = "standard" if name == "standard" else "fast"
-                    row = run_quality(generator, name, quality=quality, size=size, batch=batch, steps=steps)
-                elif name == "fast":  # LCM-LoRA but the full VAE for the final decode
-                    from tortodelova.pipeline.generator import CakeGenerator
-
-                    base = generator_for(default_dtype)
-                    generator = CakeGenerator(base.pipe, taesd=None, lcm_adapter=base.lcm_adapter, sizes=None)
-                    row = run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
-                elif name.endswith("-bf16"):
-                    generator = generator_for(torch.bfloat16)
-                    quality = "standard" if name.startswith("standard") else "fast"
-                    row = run_quality(generator, name, quality=quality, size=size, batch=batch, steps=steps)
-                elif name == "standard-channels-last":
-                    generator = generator_for(default_dtype)
-                    generator.unet.to(memory_format=torch.channels_last)
-                    generator.vae.to(memory_format=torch.channels_last)
-                    try:
-                        row = run_quality(generator, name, quality="standard", size=size, batch=batch, steps=steps)
-                    finally:
-                        generator.unet.to(memory_format=torch.contiguous_format)
-                        generator.vae.to(memory_format=torch.contiguous_format)
-                elif name == "fast-fused":  # what fusing the LCM-LoRA would save over the switchable adapter
-                    generator = generator_for(default_dtype)
-                    generator.unet.enable_lora()
-                    generator.pipe.fuse_lora(components=["unet"], adapter_names=[generator.lcm_adapter])
-                    try:
-                        row = run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
-                    finally:
-                        generator.pipe.unfuse_lora(components=["unet"])
-                else:
-                    raise ValueError(f"unknown row {name!r}; rows are {ROWS}")
-                results.append(row)
+                runs = [run_row(name, size, batch) for _ in range(repeats)]
+                results.append(min(runs, key=lambda row: row.image_s))
     for row in results:
         original = next((o for o in results if o.name == "original" and (o.resolution, o.batch) ==
                          (row.resolution, row.batch)), None)  # fmt: skip
@@ -388,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="UNet steps measured for long schedules (extrapolated to the full count)")  # fmt: skip
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1])
     parser.add_argument("--rows", nargs="+", choices=ROWS, default=list(DEFAULT_ROWS))
+    parser.add_argument("--repeats", type=int, default=1, help="run each row this often and keep the fastest")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: physical cores)")
     parser.add_argument("--models-dir", type=Path, default=DEFAULT_CACHE, help="cache of the random models")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = build_models(args.models_dir)
     print("parameters: " + ", ".join(f"{name} {count / 1e6:.1f}M" for name, count in counts.items()))
     rows = run_rows(args.rows, models_dir=args.models_dir, device=args.device, sizes=args.resolutions,
-                    batches=args.batch_sizes, steps=args.steps, threads=args.threads)  # fmt: skip
+                    batches=args.batch_sizes, steps=args.steps, threads=args.threads, repeats=args.repeats)  # fmt: skip
     print()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, load average {load_before:.1f} at start, "

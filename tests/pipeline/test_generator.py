@@ -8,7 +8,7 @@ from diffusers import DPMSolverMultistepScheduler, LCMScheduler
 from PIL import Image
 
 from tortodelova.pipeline.errors import BadOutput, GenerationCancelled
-from tortodelova.pipeline.generator import CakeGenerator, ImageRequest, bad_images, png_bytes
+from tortodelova.pipeline.generator import MAX_IMAGES, CakeGenerator, ImageRequest, bad_images, png_bytes
 from tortodelova.pipeline.preview import SD15_LATENT_RGB_FACTORS, latents_to_rgb
 
 PROMPT = "a two-tier wedding cake with white fondant and fresh flowers"
@@ -153,7 +153,7 @@ def test_bad_images_flags_nan_and_black():
     [
         ({"width": 500}, "500"),
         ({"width": 640, "height": 640}, "640x640"),
-        ({"seeds": [1, 2, 3, 4, 5]}, "5"),
+        ({"seeds": list(range(MAX_IMAGES + 1))}, f"{MAX_IMAGES + 1} were given"),
         ({"seeds": [-1]}, "-1"),
         ({"quality": "ultra"}, "'ultra'"),
         ({"strength": 0.5}, "init_image"),
