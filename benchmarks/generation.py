@@ -15,7 +15,6 @@ Rows with many steps are measured with ``--steps`` steps and extrapolated linear
 
 import argparse
 import gc
-import io
 import json
 import logging
 import os
@@ -42,10 +41,12 @@ NEGATIVE = "blurry, deformed, text, watermark, low quality"
 # The service as it was: StableDiffusionPipeline defaults (PNDM), 20 steps, guidance 7.5, fp32, attention slicing.
 ORIGINAL = {"steps": 20, "guidance": 7.5, "attention_slicing": "max"}
 ROWS = (
-    "original", "standard", "fast", "fast+taesd", "standard-bf16", "fast+taesd-bf16", "standard-channels-last",
-    "fast-fused",
+    "original", "standard", "fast", "fast+taesd", "standard-bf16", "fast+taesd-bf16", "standard-fp32",
+    "fast+taesd-fp32", "standard-channels-last", "fast-fused",
 )  # fmt: skip
-DEFAULT_ROWS = ("original", "standard", "fast", "fast+taesd")
+# "standard"/"fast+taesd" run in the service's own dtype choice (bf16 on CPUs with AMX/AVX512-BF16, else fp32);
+# the -fp32 rows show what that choice is worth on this machine.
+DEFAULT_ROWS = ("original", "standard", "fast+taesd", "standard-fp32", "fast+taesd-fp32")
 
 SD15_UNET = dict(
     sample_size=64, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(320, 640, 1280, 1280),
@@ -271,7 +272,7 @@ def load_generator(models_dir: Path, device: str, dtype):
 def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, threads, repeats=1) -> list[Row]:
     device = torch.device(device)
     generators = {}
-    default_dtype = None  # CakeGenerator's choice: fp32 on CPU, bf16/fp16 on CUDA
+    default_dtype = None  # CakeGenerator's choice: bf16/fp16 on CUDA, bf16 on CPUs with AMX, else fp32
 
     def generator_for(dtype):
         if str(dtype) not in generators:
@@ -298,9 +299,10 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
             base = generator_for(default_dtype)
             generator = CakeGenerator(base.pipe, taesd=None, lcm_adapter=base.lcm_adapter, sizes=None)
             return run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
-        if name.endswith("-bf16"):
+        if name.endswith(("-bf16", "-fp32")):
             quality = "standard" if name.startswith("standard") else "fast"
-            return run_quality(generator_for(torch.bfloat16), name, quality=quality, size=size, batch=batch, steps=steps)
+            dtype = torch.bfloat16 if name.endswith("-bf16") else torch.float32
+            return run_quality(generator_for(dtype), name, quality=quality, size=size, batch=batch, steps=steps)
         if name == "standard-channels-last":
             generator = generator_for(default_dtype)
             generator.unet.to(memory_format=torch.channels_last)

@@ -74,8 +74,9 @@ def test_cancel_from_callback_stops_and_generator_stays_usable(generator):
 def test_fast_quality_uses_lcm_lora_and_lcm_scheduler(generator):
     assert generator.lcm_adapter == "lcm"
     assert "lcm" in generator.unet.peft_config
-    latents = torch.randn(1, 4, 64, 64, generator=torch.Generator().manual_seed(0))
-    text = torch.randn(1, 77, generator.unet.config.cross_attention_dim, generator=torch.Generator().manual_seed(1))
+    latents = torch.randn(1, 4, 64, 64, generator=torch.Generator().manual_seed(0)).to(generator.dtype)
+    text = torch.randn(1, 77, generator.unet.config.cross_attention_dim,
+                       generator=torch.Generator().manual_seed(1)).to(generator.dtype)
 
     result = generator(make_request(quality="fast", seeds=[3, 4]))
     fast_scheduler = generator.pipe.scheduler

@@ -77,8 +77,18 @@ class Sampling:
     decoder: str  # "vae" | "taesd"
 
 
+def cpu_has_fast_bf16() -> bool:
+    """AMX or AVX512-BF16: there the benchmark measured bf16 UNet steps 3-9x faster than fp32 (README)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
 def resolve_device(device: str = "auto", dtype: torch.dtype | None = None) -> tuple[torch.device, torch.dtype]:
-    """CUDA in bf16 (fp16 on GPUs without bf16) when there is one, else CPU in fp32."""
+    """CUDA in bf16 (fp16 on GPUs without bf16) when there is one; else the CPU, in bf16 where the CPU has native
+    bf16 matrix units (AMX / AVX512-BF16) and fp32 elsewhere."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(device)
@@ -86,7 +96,7 @@ def resolve_device(device: str = "auto", dtype: torch.dtype | None = None) -> tu
         if device.type == "cuda":
             dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         else:
-            dtype = torch.float32
+            dtype = torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
     return device, dtype
 
 
@@ -202,6 +212,7 @@ class CakeGenerator:
         lcm_adapter = None
         if is_present(models_dir, LCM_LORA_DIR):
             pipe.load_lora_weights(models_dir / LCM_LORA_DIR, weight_name=LCM_LORA_WEIGHTS, adapter_name=LCM_ADAPTER)
+            pipe.unet.to(dtype)  # the adapter's weights arrive in the file's fp32; keep one dtype in the UNet
             pipe.unet.disable_lora()
             lcm_adapter = LCM_ADAPTER
         else:
