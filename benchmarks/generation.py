@@ -234,7 +234,8 @@ def run_original(models_dir: Path, *, device, size, batch, steps) -> Row:
         png_s = encode_pngs(images)
     evals = unet_evals(PNDMScheduler(**SD15_SCHEDULER, skip_prk_steps=True), ORIGINAL["steps"])
     row = make_row("original", device=device, dtype=torch.float32, size=size, batch=batch, scheduler="pndm",
-                   steps=ORIGINAL["steps"], evals=evals, clock=clock, timings=timings, png_s=png_s, peak=memory.peak)  # fmt: skip
+                   steps=ORIGINAL["steps"], evals=evals, clock=clock, timings=timings, png_s=png_s,
+                   peak=memory.peak)
     del pipe
     gc.collect()
     return row
@@ -346,7 +347,8 @@ def format_table(rows: list[Row]) -> str:
         lines.append((
             row.name, row.device, row.dtype, row.resolution, str(row.batch), row.scheduler, str(row.steps),
             f"{row.evals} ({row.evals_measured} run)" if row.extrapolated else str(row.evals),
-            f"{row.encode_s:.2f}", f"{row.denoise_s:.1f}", f"{row.step_s:.2f}", f"{row.decode_s:.2f}", f"{row.png_s:.3f}",
+            f"{row.encode_s:.2f}", f"{row.denoise_s:.1f}", f"{row.step_s:.2f}", f"{row.decode_s:.2f}",
+            f"{row.png_s:.3f}",
             f"{row.image_s:.1f}{mark}", f"{row.peak_gib:.2f}",
             f"{row.speedup:.2f}x{mark}" if row.speedup is not None else "-",
         ))  # fmt: skip

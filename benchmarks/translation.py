@@ -103,12 +103,12 @@ def main(argv=None) -> int:
         ids = source_ids(batch, args.source_tokens)
         tokens = [[id_to_token[i] for i in sentence] for sentence in ids]
         for beams in args.beams:
-            def run_transformers():
+            def run_transformers(ids=ids, beams=beams):
                 with torch.inference_mode():
                     model.generate(torch.tensor(ids), num_beams=beams, min_new_tokens=args.new_tokens,
                                    max_new_tokens=args.new_tokens, do_sample=False)
 
-            def run_ct2():
+            def run_ct2(tokens=tokens, beams=beams):
                 translator.translate_batch(tokens, beam_size=beams, min_decoding_length=args.new_tokens,
                                            max_decoding_length=args.new_tokens)
 
