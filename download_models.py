@@ -21,7 +21,8 @@ def default_models_dir(environ=os.environ) -> Path:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models-dir", type=Path, default=default_models_dir(), help="default: $MODELS_DIR or ./models")
+    parser.add_argument("--models-dir", type=Path, default=default_models_dir(),
+                        help="default: $MODELS_DIR or ./models")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="only report which models are present")
     mode.add_argument("--tiny", action="store_true", help="build tiny random models (no network)")

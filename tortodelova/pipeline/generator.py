@@ -271,7 +271,9 @@ class CakeGenerator:
         if request.preview_indices is not None and any(
             not 0 <= i < len(request.seeds) for i in request.preview_indices
         ):
-            raise ValueError(f"`preview_indices` {request.preview_indices} out of range for {len(request.seeds)} images")
+            raise ValueError(
+                f"`preview_indices` {request.preview_indices} out of range for {len(request.seeds)} images"
+            )
         if request.width % 8 != 0 or request.height % 8 != 0:
             raise ValueError(
                 f"`height` and `width` have to be divisible by 8 but are {request.height} and {request.width}."
