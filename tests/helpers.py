@@ -25,3 +25,21 @@ def free_port() -> int:
 def s3_settings(endpoint: str, bucket: str) -> dict:
     return {"s3_endpoint": endpoint, "s3_access_key": S3_ACCESS_KEY, "s3_secret_key": S3_SECRET_KEY,
             "s3_bucket": bucket, "s3_public_endpoint": endpoint}
+
+
+def wait_for_health(url: str, *, timeout: float, alive=lambda: True) -> None:
+    """Poll `{url}/health` until the app answers 200; fail early if the process behind it died."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or not alive():
+            raise RuntimeError(f"the app did not start on {url}")
+        time.sleep(0.1)

@@ -4,12 +4,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_for_health
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,15 +44,7 @@ def test_app_starts_on_a_fresh_machine_and_says_what_to_run_without_models(tmp_p
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--offline"], env=env,
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.time() < deadline, "app.py did not start"
-            time.sleep(0.5)
+        wait_for_health(f"http://127.0.0.1:{port}", timeout=90, alive=lambda: proc.poll() is None)
         health = httpx.get(f"http://127.0.0.1:{port}/api/health").json()
         assert health["database"] == "ok" and "download_models.py" in health["models"]["hint"]
         assert (tmp_path / "data" / "jwt_secret").exists()

@@ -3,18 +3,16 @@ models, and an in-process Huey consumer thread — the same wiring as `python ap
 from __future__ import annotations
 
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
 import uvicorn
 
 from jobs.tasks import HueyQueue, make_huey, register_tasks
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_for_health
 from tortodelova.accounts import service as accounts
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
@@ -67,16 +65,7 @@ def run_live_app(data_dir: Path, models_dir: Path) -> Iterator[LiveApp]:
     thread = threading.Thread(target=server.run, name="ui-test-uvicorn", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"the app did not start on {url}")
-        time.sleep(0.1)
+    wait_for_health(url, timeout=STARTUP_TIMEOUT, alive=thread.is_alive)
     try:
         yield LiveApp(url=url, settings=settings, services=services)
     finally:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tortodelova.accounts.models import User
 from tortodelova.billing.models import Transaction
 from tortodelova.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
+from tortodelova.validation import parse_int
 
 DEPOSIT_MIN, DEPOSIT_MAX = 1, 10_000
 ADJUST_LIMIT = 1_000_000
@@ -75,20 +76,8 @@ def refund(*, session: Session, generation_id: str, reason: str) -> Transaction 
         return None
 
 
-def parse_amount(value, *, low: int, high: int, what: str) -> int:
-    """Strict integer parsing for amounts typed by a person: no floats, bools, strings or huge numbers."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and len(value.strip()) < 12:
-            value = int(value.strip())
-        else:
-            raise InvalidInput(f"{what}: нужно целое число от {low} до {high}")
-    if not low <= value <= high:
-        raise InvalidInput(f"{what}: нужно целое число от {low} до {high}")
-    return value
-
-
 def deposit(*, session: Session, user: User, amount) -> Transaction:
-    amount = parse_amount(amount, low=DEPOSIT_MIN, high=DEPOSIT_MAX, what="Сумма пополнения")
+    amount = parse_int(amount, low=DEPOSIT_MIN, high=DEPOSIT_MAX, what="Сумма пополнения")
     txn = apply(session=session, user_id=user.id, amount=amount, kind="deposit",
                 description="Пополнение баланса", actor="user")
     session.commit()
@@ -97,7 +86,7 @@ def deposit(*, session: Session, user: User, amount) -> Transaction:
 
 
 def admin_adjust(*, session: Session, admin: User, user_id: int, amount, reason: str) -> Transaction:
-    amount = parse_amount(amount, low=-ADJUST_LIMIT, high=ADJUST_LIMIT, what="Сумма корректировки")
+    amount = parse_int(amount, low=-ADJUST_LIMIT, high=ADJUST_LIMIT, what="Сумма корректировки")
     if amount == 0:
         raise InvalidInput("Сумма корректировки не может быть нулевой")
     reason = (reason or "").strip()

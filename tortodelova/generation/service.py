@@ -24,6 +24,7 @@ from tortodelova.generation.models import FINAL_STATUSES, Generation, ShareLink
 from tortodelova.generation.queue import JobQueue
 from tortodelova.pipeline import prompts
 from tortodelova.storage import ImageStore
+from tortodelova.validation import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +66,6 @@ def _text(value, *, what: str, limit: int, required: bool) -> str | None:
     return value
 
 
-def _int(value, *, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
-            value = int(value.strip())
-        else:
-            raise InvalidInput(f"{what}: нужно целое число от {low} до {high}")
-    if not low <= value <= high:
-        raise InvalidInput(f"{what}: нужно целое число от {low} до {high}")
-    return value
-
-
 def validate_style(style) -> str:
     style = style or prompts.DEFAULT_STYLE
     if not isinstance(style, str) or style not in prompts.STYLES:
@@ -93,13 +83,13 @@ def validate_params(request) -> GenerationParams:
     style = validate_style(request.style)
     size = request.size or "square"
     quality = request.quality or "standard"
-    variants = _int(1 if request.variants is None else request.variants, what="Количество вариантов",
+    variants = parse_int(1 if request.variants is None else request.variants, what="Количество вариантов",
                     low=1, high=pricing.MAX_VARIANTS)
     pricing.price(size=size, quality=quality, variants=variants)  # validates size and quality
     if request.seed is None or request.seed == "":
         seeds = [secrets.randbelow(SEED_MAX) for _ in range(variants)]
     else:
-        seed = _int(request.seed, what="Seed", low=0, high=SEED_MAX)
+        seed = parse_int(request.seed, what="Seed", low=0, high=SEED_MAX)
         seeds = [(seed + i) % (SEED_MAX + 1) for i in range(variants)]
     params = GenerationParams(
         prompt_ru=prompt_ru,
@@ -112,7 +102,7 @@ def validate_params(request) -> GenerationParams:
         if not isinstance(request.init_generation_id, str):
             raise InvalidInput("init_generation_id: нужен идентификатор дизайна")
         params.init_generation_id = request.init_generation_id
-        params.init_index = _int(0 if request.init_index is None else request.init_index, what="Номер изображения",
+        params.init_index = parse_int(0 if request.init_index is None else request.init_index, what="Номер изображения",
                                  low=0, high=pricing.MAX_VARIANTS - 1)
         strength = 0.6 if request.strength is None else request.strength
         if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not (
