@@ -49,11 +49,12 @@ def serve(args) -> int:
     _check_models(settings, offline=args.offline)
     huey = make_huey(settings)
     tasks = register_tasks(huey, settings)
-    services = build_services(settings, queue=HueyQueue(tasks))
+    embedded_worker = not args.no_worker and not settings.redis_url
+    services = build_services(settings, queue=HueyQueue(tasks, translate_in_process=embedded_worker))
     app = create_app(services=services)
 
     consumer = None
-    if not args.no_worker and not settings.redis_url:
+    if embedded_worker:
         # Embedded default: one worker thread in this process (a GPU/CPU runs one job at a time anyway).
         consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=True, check_worker_health=True)
         consumer.start()

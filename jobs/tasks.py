@@ -85,15 +85,28 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
 
 
 class HueyQueue:
-    """`tortodelova.generation.queue.JobQueue` on Huey."""
+    """`tortodelova.generation.queue.JobQueue` on Huey.
 
-    def __init__(self, tasks: Tasks):
+    `translate_in_process=True` is for the embedded default only, where the worker is a thread of this same process:
+    the translation preview then runs here on the process's already loaded translator, instead of waiting in the
+    queue behind a generation that takes minutes on a CPU. Production web processes keep it False (no torch)."""
+
+    def __init__(self, tasks: Tasks, *, translate_in_process: bool = False):
         self.tasks = tasks
+        self.translate_in_process = translate_in_process
 
     def enqueue_generation(self, generation_id: str) -> None:
         self.tasks.run_generation(generation_id)
 
     def translate(self, prompt: str, *, timeout: float) -> dict:
+        if self.translate_in_process:
+            from tortodelova.generation import worker
+            from tortodelova.pipeline.errors import PipelineError
+
+            try:
+                return worker.translate_text(self.tasks.worker_context(), prompt)
+            except PipelineError as exc:
+                raise InvalidInput(exc.message_ru) from None
         try:
             result = self.tasks.translate(prompt).get(blocking=True, timeout=timeout)
         except HueyException as exc:  # ResultTimeout, TaskException

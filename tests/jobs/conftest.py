@@ -31,14 +31,14 @@ def start_consumer(huey):
 class Stack:
     """The app and its worker as one test object."""
 
-    def __init__(self, settings, context_factory=None, consumer=True):
+    def __init__(self, settings, context_factory=None, consumer=True, translate_in_process=False):
         from jobs.tasks import HueyQueue, make_huey, register_tasks
         from tortodelova.server import build_services, create_app
 
         self.settings = settings
         self.huey = make_huey(settings)
         self.tasks = register_tasks(self.huey, settings, context_factory=context_factory)
-        self.queue = HueyQueue(self.tasks)
+        self.queue = HueyQueue(self.tasks, translate_in_process=translate_in_process)
         self.services = build_services(settings, queue=self.queue)
         self.client = TestClient(create_app(services=self.services, ui=False))
         self.consumer = start_consumer(self.huey) if consumer else None
@@ -87,9 +87,10 @@ def stack(worker_settings):
 def make_stack(worker_settings):
     made = []
 
-    def make(context_factory=None, consumer=True, **overrides):
+    def make(context_factory=None, consumer=True, translate_in_process=False, **overrides):
         settings = worker_settings.model_copy(update=overrides) if overrides else worker_settings
-        stack = Stack(settings, context_factory=context_factory, consumer=consumer)
+        stack = Stack(settings, context_factory=context_factory, consumer=consumer,
+                      translate_in_process=translate_in_process)
         made.append(stack)
         return stack
 

@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tortodelova.accounts.models import RevokedToken
 from tortodelova.config import Settings
 from tortodelova.db import make_engine, make_sessionmaker, session_scope, utcnow
 from tortodelova.generation import service
@@ -449,6 +450,9 @@ def sweep(*, ctx: WorkerContext, pending_ids: set[str], enqueue) -> dict:
             session.commit()
             enqueue(generation_id)
             report["reenqueued"].append(generation_id)
+        # Signed-out tokens past their expiry are refused by the signature check anyway.
+        session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+        session.commit()
     if any(report.values()):
         logger.info("sweep: %s", report)
     return report
