@@ -56,6 +56,8 @@ def test_app_starts_on_a_fresh_machine_and_says_what_to_run_without_models(tmp_p
         r = httpx.post(f"{base}/api/generations", json={"prompt": "торт"},
                        headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 503 and "download_models.py" in r.json()["detail"]
+        r = httpx.post(f"{base}/api/translate", json={"prompt": "торт"}, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 503 and "download_models.py" in r.json()["detail"]
         assert httpx.get(f"{base}/api/me/balance", headers={"Authorization": f"Bearer {token}"}
                          ).json()["balance"] == 30
         assert httpx.get(f"{base}/").status_code == 200

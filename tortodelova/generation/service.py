@@ -341,5 +341,6 @@ def to_public(*, session: Session, settings: Settings, generation: Generation, b
 def translate(*, settings: Settings, queue: JobQueue, prompt) -> dict:
     """Free preview of the English prompt with the confectionery terms applied, so the user can edit it."""
     prompt_ru = validate_prompt(prompt)
+    ensure_models_present(settings)
     result = queue.translate(prompt_ru, timeout=settings.translate_timeout_seconds)
     return {"prompt_ru": prompt_ru, "prompt_en": result["prompt_en"], "terms": result["terms"]}
