@@ -11,7 +11,7 @@ from tortodelova.admin import service as admin_service
 from tortodelova.billing.service import KIND_TITLES
 from tortodelova.generation.service import STATUS_TITLES
 from tortodelova.services import Services
-from tortodelova.ui.common import db, fmt_date, handler, require_user, whole
+from tortodelova.ui.common import db, fmt_date, handler, notify, require_user, whole
 
 PAGE_SIZE = 20
 USER_COLUMNS = ["ID", "Email", "Роль", "Баланс", "Дизайнов", "Заблокирован", "Зарегистрирован"]
@@ -189,7 +189,7 @@ def wire(tab: AdminTab, services: Services, token: gr.BrowserState, admin_tab: g
             with db(services) as session:
                 admin = require_user(session, services, token_value)
                 message = action(session, admin, whole(user_id), whole(amount), reason, confirmed)
-                gr.Info(message)
+                notify(message)
                 return users_view(tab, session, admin, q, page)
 
         run.__name__ = action.__name__

@@ -16,7 +16,7 @@ from tortodelova.admin import ui as admin_ui
 from tortodelova.config import Settings
 from tortodelova.services import Services
 from tortodelova.ui import account, balance, create, demo, designs
-from tortodelova.ui.common import NO_GUEST, SIGNED_OUT, db, handler, origin, token_of, user_or_none
+from tortodelova.ui.common import NO_GUEST, SIGNED_OUT, db, handler, notify, origin, token_of, user_or_none, warn
 
 TITLE = "Тортоделова — дизайн торта по описанию"
 
@@ -130,7 +130,7 @@ def build_ui(services: Services) -> gr.Blocks:
                 if claimed_guest is not None:
                     guest_value = out[guest] = claimed_guest
                 if message:
-                    gr.Info(message)
+                    notify(message)
                 out.update(account.signed_in_view(header, user))
                 out.update(designs.view(designs_tab, session, services, user, 0, base))
                 out.update(balance.view(balance_tab, session, user))
@@ -147,7 +147,7 @@ def build_ui(services: Services) -> gr.Blocks:
                 user = user_or_none(session, services, token_value)
                 out = session_view(session, user, guest_value, request, select_tab=False)
                 if user is None and token_of(token_value):
-                    gr.Warning("Сессия закончилась — войдите снова")
+                    warn("Сессия закончилась — войдите снова")
                     out[token] = SIGNED_OUT
                 return out
 
@@ -166,7 +166,7 @@ def build_ui(services: Services) -> gr.Blocks:
         def register(email, password, guest_value, request: gr.Request):
             with db(services) as session:
                 user = accounts.register(session=session, settings=settings, email=email, password=password)
-                gr.Info(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
+                notify(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
                 return signed_in(session, accounts.issue_token(settings=settings, user=user), guest_value, request)
 
         @handler

@@ -10,7 +10,7 @@ from tortodelova.accounts.models import User
 from tortodelova.billing import service as billing
 from tortodelova.services import Services
 from tortodelova.ui import render
-from tortodelova.ui.common import db, fmt_date, handler, plural_credits, require_user, whole
+from tortodelova.ui.common import db, fmt_date, handler, notify, plural_credits, require_user, whole
 
 HISTORY_LIMIT = 50
 COLUMNS = ["Дата", "Операция", "Сумма", "Баланс после", "Описание"]
@@ -66,7 +66,7 @@ def wire(tab: BalanceTab, services: Services, token: gr.BrowserState, header: gr
         with db(services) as session:
             user = require_user(session, services, token_value)
             billing.deposit(session=session, user=user, amount=whole(amount))
-            gr.Info(f"Баланс пополнен: {plural_credits(user.balance)}")
+            notify(f"Баланс пополнен: {plural_credits(user.balance)}")
             return {**view(tab, session, user), header: render.header_html(user)}
 
     balance_tab.select(show, [token], [*outputs(tab), header], api_name="balance_show", show_progress="hidden")

@@ -116,3 +116,12 @@ def whole(value):
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def notify(message: str) -> None:
+    """A short Russian toast (Gradio's default title is the English "Info")."""
+    gr.Info(message, title="Готово", duration=5)
+
+
+def warn(message: str) -> None:
+    gr.Warning(message, title="Внимание", duration=8)

@@ -14,7 +14,7 @@ from tortodelova.generation.schemas import GenerationCreate
 from tortodelova.pipeline.prompts import DEFAULT_STYLE, STYLES
 from tortodelova.services import Services
 from tortodelova.ui import render
-from tortodelova.ui.common import db, handler, origin, plural_credits, require_user
+from tortodelova.ui.common import db, handler, notify, origin, plural_credits, require_user, warn
 
 EXAMPLES = [
     "Двухъярусный свадебный торт с белой мастикой, живыми пионами и золотой поталью",
@@ -142,7 +142,7 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: gr.
                 generation = generation_service.submit(session=session, settings=services.settings,
                                                        queue=services.queue, user=user, request=body)
             except InsufficientCredits as exc:
-                gr.Warning(exc.message)
+                warn(exc.message)
                 return {tab.status: render.message_html(
                             f"{exc.message} Ничего не списано.", "warning"),
                         tab.topup_btn: gr.Button(visible=True)}
@@ -205,7 +205,7 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: gr.
         with db(services) as session:
             user = require_user(session, services, token_value)
             generation_service.cancel(session=session, user=user, generation_id=generation_id)
-        gr.Info("Генерация отменена, кредиты возвращены")
+        notify("Генерация отменена, кредиты возвращены")
         return gr.Timer(active=True)
 
     @handler

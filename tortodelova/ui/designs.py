@@ -9,7 +9,7 @@ from tortodelova.accounts.models import User
 from tortodelova.generation import service as generation_service
 from tortodelova.services import Services
 from tortodelova.ui import render
-from tortodelova.ui.common import db, handler, origin, require_user
+from tortodelova.ui.common import db, handler, notify, origin, require_user, warn
 
 PAGE_SIZE = 12
 
@@ -147,7 +147,7 @@ def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_ta
         with db(services) as session:
             user = require_user(session, services, token_value)
             link = generation_service.share(session=session, user=user, generation_id=generation_id)
-            gr.Info("Ссылка создана — скопируйте и отправьте клиенту")
+            notify("Ссылка создана — скопируйте и отправьте клиенту")
             return share_view(tab, link.token, origin(services, request))
 
     @handler
@@ -155,7 +155,7 @@ def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_ta
         with db(services) as session:
             user = require_user(session, services, token_value)
             generation_service.unshare(session=session, user=user, generation_id=generation_id)
-            gr.Info("Доступ по ссылке закрыт")
+            notify("Доступ по ссылке закрыт")
             return share_view(tab, None, origin(services, request))
 
     @handler
@@ -163,11 +163,11 @@ def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_ta
         with db(services) as session:
             user = require_user(session, services, token_value)
             if not confirmed:
-                gr.Warning("Отметьте «Да, удалить безвозвратно», чтобы удалить дизайн")
+                warn("Отметьте «Да, удалить безвозвратно», чтобы удалить дизайн")
                 return {tab.summary: gr.Markdown()}
             generation_service.delete(session=session, store=services.store, user=user,
                                       generation_id=generation_id)
-            gr.Info("Дизайн удалён")
+            notify("Дизайн удалён")
             return view(tab, session, services, user, page, origin(services, request))
 
     tab.gallery.select(select, [token, tab.ids], detail_outputs, api_name="designs_select")
