@@ -228,22 +228,23 @@ def run(ctx: WorkerContext, generation_id: str) -> str:
             logger.info("generation %s is not queued any more; skipping", generation_id)
             return "skipped"
         batch = [lead]
-    try:
-        limit = batch_limit(ctx) - 1
-    except Exception:  # models failed to load: the batch below reports it as this job's failure
-        limit = 0
-    with session_scope(ctx.session_factory) as session:
-        batch += claim_partners(session=session, lead=lead, worker=ctx.name, limit=limit)
-    if len(batch) > 1:
-        logger.info("generation %s runs in a batch with %s", generation_id, [g.id for g in batch[1:]])
-    jobs, first = [], 0
-    for generation in batch:
-        jobs.append(_Job(generation=generation, first=first))
-        first += len(generation.seeds)
-
-    heartbeat = _Heartbeat(ctx, [job.id for job in jobs])
+    # Beat from the moment the job is ours: loading the models below may take longer than STALE_AFTER_SECONDS.
+    heartbeat = _Heartbeat(ctx, [lead.id])
     heartbeat.start()
     try:
+        try:
+            limit = batch_limit(ctx) - 1
+        except Exception:  # models failed to load: _run_jobs reports it as this job's failure, with a refund
+            limit = 0
+        with session_scope(ctx.session_factory) as session:
+            batch += claim_partners(session=session, lead=lead, worker=ctx.name, limit=limit)
+        if len(batch) > 1:
+            logger.info("generation %s runs in a batch with %s", generation_id, [g.id for g in batch[1:]])
+            heartbeat.generation_ids = [g.id for g in batch]
+        jobs, first = [], 0
+        for generation in batch:
+            jobs.append(_Job(generation=generation, first=first))
+            first += len(generation.seeds)
         outcomes = _run_jobs(ctx, jobs)
     finally:
         heartbeat.stopped.set()
