@@ -5,35 +5,53 @@ Generic MT knows мастика as "mastic" and живые цветы as "living
 
 1. ``prepare_source`` replaces every glossary term found in the Russian text by its English term *before* MT. Marian
    copies Latin words through, so the term reaches the prompt verbatim and the model only translates the glue
-   around it. Russian inflection is handled by stem regexes built from the data file (мастика → мастикой,
-   живые цветы → живыми цветами, ё/е), longest phrase first (масляный крем before крем).
+   around it. Word forms are matched by lemma with pymorphy3: every word of the text and of each glossary phrase is
+   reduced to its possible dictionary forms, so «сахарными цветами» meets «сахарные цветы», «трёхъярусного» meets
+   «трехъярусный». Hyphen, space and no-space spellings of a compound are one term (кейк-попс, кейк попс, кейкпопс).
+   Among overlapping matches the one with most words wins, so «масляный крем» is never also «крем».
 2. ``fix_translation`` rewrites the known MT mistakes that slip through (words the glossary did not catch) and
    appends any applied term the model dropped, so the image prompt never loses what the chef asked for.
+
+The data is ``glossary_ru_en.tsv`` (one term a line: category, RU lemmas, EN, EN plural, notes), reviewed in the repo.
+pymorphy3 is imported on first use; the web process pays for it only when it previews a translation.
 """
 
-import json
 import re
+import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Iterator
 
-GLOSSARY_PATH = Path(__file__).with_name("glossary_ru_en.json")
+GLOSSARY_PATH = Path(__file__).with_name("glossary_ru_en.tsv")
+MT_FIXES_PATH = Path(__file__).with_name("glossary_mt_fixes.tsv")
+COLUMNS = ("category", "ru", "en", "en_plural", "notes")
+LEMMA_SEPARATOR = "|"
+CATEGORIES = {
+    "coatings": "coatings and finishes",
+    "creams": "creams and fillings",
+    "sponges": "sponge and dough kinds",
+    "cakes": "classic and national cakes and desserts",
+    "decorations": "decorations and their materials",
+    "techniques": "techniques",
+    "shapes": "shapes and constructions",
+    "occasions": "occasions and themes",
+    "colours": "colours and shades",
+}
 
-# Inflectional endings of Russian nouns and adjectives. A stem matches only when followed by one of these and a
-# word boundary, so "крем" matches "кремом" but not "кремовые", and "без" is never a stem (безе is invariable).
-ENDINGS = (
-    "ами ями ого его ому ему ыми ими "
-    "ой ей ёй ом ем ём ам ям ах ях ов ев ёв ью ый ий ая яя ое ее ые ие ым им ых их ую юю ою ею "
-    "а я о е ё ы и у ю ь й"
-).split()
-PLURAL_ENDINGS = frozenset("ы и ов ев ей ам ям ами ями ах ях ые ие ых их ыми ими".split())
+_WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
+# Between the words of one term: spaces and at most one hyphen or dash («торт - цифра», «кап-кейк»). A comma or a
+# full stop ends the phrase: «крем, чиз» is not крем-чиз.
+_JOINER = re.compile(r"\s*[-‐–]?\s*")
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # "три яруса" is genitive singular in form but plural in meaning
 _PAUCAL = re.compile(r"(?:^|[^а-яё0-9])(?:два|две|три|четыре|оба|обе|[234])\s+$", re.IGNORECASE)
-MIN_STEM = 3
+# pymorphy guesses proper names for rare words (цветы → the name Цвета); a common-noun reading is preferred
+_PROPER = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 
-_LEFT = r"(?<![а-яёa-z0-9-])"
-_RIGHT = r"(?![а-яёa-z0-9-])"
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+
+class GlossaryError(ValueError):
+    """A line of the glossary data file that cannot be used; the message names the line."""
 
 
 @dataclass(frozen=True)
@@ -43,90 +61,225 @@ class Term:
 
 
 @dataclass(frozen=True)
-class _Rule:
-    pattern: re.Pattern[str]
+class Entry:
+    line: int
+    category: str
+    ru: tuple[str, ...]  # dictionary forms and spellings, e.g. ("кейк-попс", "кейкпопс")
     en: str
-    en_plural: str | None
-    last_stem: str  # stem of the lemma's last word, to read the matched ending for plural
+    en_plural: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    word: str  # lower case, ё as е
+    joined: bool  # attached to the previous token by spaces or a hyphen only
+    hyphen: bool  # attached to the previous token by a bare hyphen: a part of one compound word
+
+
+@dataclass(frozen=True)
+class _Match:
+    start: int
+    end: int
+    words: int
+    entry: Entry
 
 
 def has_cyrillic(text: str) -> bool:
     return _CYRILLIC.search(text) is not None
 
 
-def _yo(text: str) -> str:
-    """Regex for text where е and ё are interchangeable (трёхъярусный = трехъярусный)."""
-    return "".join("[её]" if ch in "её" else re.escape(ch) for ch in text)
+def normalize(word: str) -> str:
+    return word.lower().replace("ё", "е")
 
 
-def _stem(word: str) -> str:
-    for ending in sorted(ENDINGS, key=len, reverse=True):
-        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
-            return word[: -len(ending)]
-    return word
+# 1. Data ------------------------------------------------------------------------------------------------------------
 
 
-def _part_regex(part: str, invariable: frozenset[str]) -> tuple[str, str]:
-    """Regex for one word part, and its stem ("" for literal parts)."""
-    if len(part) <= 2 or part in invariable or not has_cyrillic(part):
-        return _yo(part), ""
-    stem = _stem(part)
-    endings = "|".join(_yo(e) for e in sorted(ENDINGS, key=len, reverse=True))
-    return f"{_yo(stem)}(?:{endings})?", stem
-
-
-def _lemma_regex(lemma: str, invariable: frozenset[str]) -> tuple[str, str]:
-    words = []
-    last_stem = ""
-    for word in lemma.lower().split():
-        parts = [_part_regex(part, invariable) for part in word.split("-")]
-        # "крем-чиз", "крем чиз" and "кремчиз" are all written by chefs
-        words.append(r"-?\s?".join(regex for regex, _ in parts))
-        last_stem = parts[-1][1]
-    return _LEFT + r"\s+".join(words) + _RIGHT, last_stem
+def parse_glossary(text: str) -> list[Entry]:
+    """Entries of the TSV data; raises GlossaryError naming the first bad line."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [cell.strip() for cell in line.split("\t")]
+        if cells == list(COLUMNS):
+            continue
+        if len(cells) != len(COLUMNS):
+            raise GlossaryError(f"line {number}: {len(COLUMNS)} tab-separated columns expected, found {len(cells)}")
+        category, ru, en, en_plural, notes = cells
+        if category not in CATEGORIES:
+            raise GlossaryError(f"line {number}: unknown category {category!r}, expected one of {sorted(CATEGORIES)}")
+        lemmas = tuple(lemma.strip() for lemma in ru.split(LEMMA_SEPARATOR))
+        if not all(lemmas) or not en:
+            raise GlossaryError(f"line {number}: RU lemmas and EN are required")
+        for lemma in lemmas:
+            if not has_cyrillic(lemma) or _WORD.sub("", lemma).strip(" -"):
+                raise GlossaryError(f"line {number}: {lemma!r} is not a Russian word or phrase")
+        for english in (en, en_plural):
+            if not english.isascii() or has_cyrillic(english):
+                raise GlossaryError(f"line {number}: EN {english!r} must be plain ASCII")
+        entries.append(Entry(number, category, lemmas, en, en_plural, notes))
+    return entries
 
 
 @cache
-def _load() -> tuple[list[_Rule], list[tuple[re.Pattern[str], str]]]:
-    data = json.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
-    invariable = frozenset(data["invariable"])
-    lemmas = [(lemma, entry) for entry in data["terms"] for lemma in entry["ru"]]
-    # Longest phrase first: "масляный крем" claims its words before "крем" can.
-    lemmas.sort(key=lambda item: (len(item[0].split()), len(item[0])), reverse=True)
-    rules = []
-    for lemma, entry in lemmas:
-        regex, last_stem = _lemma_regex(lemma, invariable)
-        rules.append(
-            _Rule(re.compile(regex, re.IGNORECASE), entry["en"], entry.get("en_plural"), last_stem)
-        )
-    fixes = [
-        (re.compile(rf"(?<![\w-]){re.escape(wrong)}(?![\w-])", re.IGNORECASE), right)
-        for wrong, right in sorted(data["mt_fixes"].items(), key=lambda kv: len(kv[0]), reverse=True)
-    ]
-    return rules, fixes
+def load_glossary() -> tuple[Entry, ...]:
+    return tuple(parse_glossary(GLOSSARY_PATH.read_text(encoding="utf-8")))
 
 
-def _english_for(rule: _Rule, found: str, before: str) -> str:
-    if rule.en_plural and _PAUCAL.search(before[-12:]):
-        return rule.en_plural
-    if rule.en_plural and rule.last_stem:
-        last_word = found.lower().replace("ё", "е").split()[-1].split("-")[-1]
-        ending = last_word[len(rule.last_stem.replace("ё", "е")) :]
-        if ending in PLURAL_ENDINGS:
-            return rule.en_plural
-    return rule.en
+@cache
+def _mt_fixes() -> tuple[tuple[re.Pattern[str], str], ...]:
+    pairs = []
+    for line in MT_FIXES_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            wrong, right = (cell.strip() for cell in line.split("\t"))
+            pairs.append((wrong, right))
+    pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
+    return tuple((re.compile(rf"(?<![\w-]){re.escape(wrong)}(?![\w-])", re.IGNORECASE), right) for wrong, right in pairs)
+
+
+# 2. Morphology ------------------------------------------------------------------------------------------------------
+
+
+@cache
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+@lru_cache(maxsize=65536)
+def analyse(word: str) -> tuple[tuple[str, bool], ...]:
+    """(lemma, is plural) for each reading of a normalized word, most likely first; the word itself comes last."""
+    if not has_cyrillic(word):
+        return ((word, False),)
+    parses = _morph().parse(word)
+    common = [parse for parse in parses if not _PROPER & parse.tag.grammemes]
+    readings = [(normalize(parse.normal_form), parse.tag.number == "plur") for parse in (common or parses)]
+    return (*dict.fromkeys(readings), (word, False))
+
+
+@lru_cache(maxsize=65536)
+def lemmas(word: str) -> frozenset[str]:
+    return frozenset(lemma for lemma, _ in analyse(word))
+
+
+def pattern_lemmas(word: str) -> frozenset[str]:
+    """Lemmas a glossary word may show in a text. For a word the dictionary lacks (капкейк, кейкпопс) pymorphy
+    guesses a lemma per form, and not always the same one, so the lemmas of each form of its guessed paradigm count."""
+    found = lemmas(word)
+    if has_cyrillic(word) and not _morph().word_is_known(word):
+        parses = [parse for parse in _morph().parse(word) if not _PROPER & parse.tag.grammemes][:2]
+        found = found.union(*(lemmas(normalize(form.word)) for parse in parses for form in parse.lexeme))
+    return found
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens = []
+    previous_end = None
+    for found in _WORD.finditer(text):
+        joined = previous_end is not None and _JOINER.fullmatch(text, previous_end, found.start()) is not None
+        hyphen = previous_end is not None and text[previous_end : found.start()] == "-"
+        tokens.append(_Token(found.start(), found.end(), normalize(found.group()), joined, hyphen))
+        previous_end = found.end()
+    return tokens
+
+
+def _words(tokens: list[_Token], first: int) -> Iterator[tuple[int, frozenset[str]]]:
+    """(last token, lemmas) of each way to read a word at ``first``: the token alone, or a hyphenated compound
+    (кейк-попсы is кейк + попсы, and кейкпопсы: the compound's own lemma is what pymorphy knows)."""
+    yield first, lemmas(tokens[first].word)
+    last = first
+    while last + 1 < len(tokens) and tokens[last + 1].hyphen and last - first < 3:
+        last += 1
+        compound = [token.word for token in tokens[first : last + 1]]
+        yield last, lemmas("".join(compound)) | lemmas("-".join(compound))
+
+
+# 3. Matcher ---------------------------------------------------------------------------------------------------------
+
+_END = ""  # trie key of the entry that ends at a node; never a word
+
+
+class _Matcher:
+    """A trie over lemma sequences: each level is one word, keyed by every lemma the word can have."""
+
+    def __init__(self, entries: tuple[Entry, ...]):
+        self.root: dict = {}
+        for entry in entries:
+            for spelling in entry.ru:
+                for variant in dict.fromkeys((spelling, re.sub(r"\s*-\s*", "", spelling))):
+                    self._add([token.word for token in _tokens(variant)], entry)
+
+    def _add(self, words: list[str], entry: Entry) -> None:
+        nodes = [self.root]
+        for word in words:
+            nodes = [node.setdefault(lemma, {}) for node in nodes for lemma in pattern_lemmas(word)]
+        for node in nodes:
+            node.setdefault(_END, entry)  # the first entry in the file wins a tie
+
+    def matches(self, tokens: list[_Token]) -> list[_Match]:
+        found = []
+        for first in range(len(tokens)):
+            frontier = [(first, [self.root])]
+            while frontier:
+                index, nodes = frontier.pop()
+                if index >= len(tokens) or (index > first and not tokens[index].joined):
+                    continue
+                for last, keys in _words(tokens, index):
+                    children = [child for node in nodes for key in keys if (child := node.get(key)) is not None]
+                    if not children:
+                        continue
+                    ends = [node[_END] for node in children if _END in node]
+                    if ends:
+                        entry = min(ends, key=lambda e: e.line)
+                        found.append(_Match(tokens[first].start, tokens[last].end, last - first + 1, entry))
+                    frontier.append((last + 1, children))
+        return found
+
+
+_build_lock = threading.Lock()
+
+
+@cache
+def _matcher() -> _Matcher:
+    with _build_lock:
+        return _Matcher(load_glossary())
+
+
+def _is_plural(match: _Match, tokens: list[_Token], text: str) -> bool:
+    if _PAUCAL.search(text[max(0, match.start - 12) : match.start]):
+        return True
+    index = next(i for i, token in enumerate(tokens) if token.end == match.end)
+    group = index
+    while group > 0 and tokens[group].hyphen and tokens[group - 1].start >= match.start:
+        group -= 1
+    spellings = [*match.entry.ru, *(re.sub(r"\s*-\s*", "", spelling) for spelling in match.entry.ru)]
+    wanted = set().union(*(pattern_lemmas(_tokens(spelling)[-1].word) for spelling in spellings))
+    words = [tokens[index].word, "".join(token.word for token in tokens[group : index + 1])]
+    readings = [plural for word in words for lemma, plural in analyse(word) if lemma in wanted]
+    return bool(readings) and readings[0]
 
 
 def _matches(text_ru: str) -> list[tuple[int, int, Term]]:
-    rules, _ = _load()
+    tokens = _tokens(text_ru)
+    candidates = _matcher().matches(tokens)
+    # The longest phrase claims its words first: "масляный крем" before "крем", "цвета крем" before "крем".
+    candidates.sort(key=lambda m: (-m.words, -(m.end - m.start), m.start))
     taken: list[tuple[int, int, Term]] = []
-    for rule in rules:
-        for match in rule.pattern.finditer(text_ru):
-            start, end = match.span()
-            if any(start < t_end and t_start < end for t_start, t_end, _ in taken):
-                continue
-            taken.append((start, end, Term(ru=match.group(0), en=_english_for(rule, match.group(0), text_ru[:start]))))
+    for match in candidates:
+        if any(match.start < end and start < match.end for start, end, _ in taken):
+            continue
+        entry = match.entry
+        en = entry.en_plural if entry.en_plural and _is_plural(match, tokens, text_ru) else entry.en
+        taken.append((match.start, match.end, Term(ru=text_ru[match.start : match.end], en=en)))
     return sorted(taken, key=lambda item: item[0])
+
+
+# 4. Public API ------------------------------------------------------------------------------------------------------
 
 
 def find_terms(text_ru: str) -> list[Term]:
@@ -142,18 +295,20 @@ def prepare_source(text_ru: str) -> tuple[str, list[Term]]:
     """The text with glossary terms already in English, ready for MT, and the terms applied."""
     pieces = []
     position = 0
+    terms: list[Term] = []
     for start, end, term in _matches(text_ru):
         pieces.append(text_ru[position:start])
         pieces.append(term.en)
         position = end
+        if all(term.ru.lower() != seen.ru.lower() for seen in terms):
+            terms.append(term)
     pieces.append(text_ru[position:])
-    return "".join(pieces), find_terms(text_ru)
+    return "".join(pieces), terms
 
 
 def fix_translation(text_en: str, terms: list[Term]) -> str:
     """Rewrite known MT mistakes, then append any glossary term the MT dropped."""
-    _, fixes = _load()
-    for pattern, right in fixes:
+    for pattern, right in _mt_fixes():
         text_en = pattern.sub(right, text_en)
     text_en = re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", text_en, flags=re.IGNORECASE)  # "cake cake"
     text_en = text_en.strip()
@@ -164,3 +319,8 @@ def fix_translation(text_en: str, terms: list[Term]) -> str:
     if missing:
         text_en = ", ".join([text_en.rstrip(" .,;"), *missing]) if text_en else ", ".join(missing)
     return text_en
+
+
+def warm_up() -> None:
+    """Load the morphology dictionaries and build the matcher now rather than on the first prompt."""
+    _matcher()
