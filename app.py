@@ -3,13 +3,15 @@ in-process worker, images on disk, models under ./models).
 
     python app.py [--host 127.0.0.1] [--port 8000] [--share] [--offline] [--no-worker]
     python app.py migrate                      apply database migrations
-    python app.py create-admin EMAIL [--password P]   create or promote an admin
+    python app.py create-admin EMAIL [--password P] [--promote]   create an admin (--promote: make an existing
+                                               account admin; with --password its old password and sessions end)
 """
 from __future__ import annotations
 
 import argparse
 import getpass
 import logging
+import os
 import sys
 
 logger = logging.getLogger("tortodelova")
@@ -46,6 +48,7 @@ def serve(args) -> int:
     from tortodelova.server import build_services, create_app
 
     settings = get_settings()
+    os.umask(0o077)  # everything this process writes under DATA_DIR is the owner's only
     _check_models(settings, offline=args.offline)
     huey = make_huey(settings)
     tasks = register_tasks(huey, settings)
@@ -102,16 +105,19 @@ def cmd_create_admin(args) -> int:
     from tortodelova.db import make_engine, make_sessionmaker, migrate, session_scope
     from tortodelova.errors import DomainError
 
+    os.umask(0o077)
     settings = get_settings()
     settings.ensure_data_dir()
     engine = make_engine(settings.sqlalchemy_url)
     migrate(engine)
+    settings.ensure_data_dir()
     password = args.password
     if password is None and sys.stdin.isatty():
         password = getpass.getpass("Пароль (Enter — оставить прежний): ") or None
     try:
         with session_scope(make_sessionmaker(engine)) as session:
-            user = ensure_admin(session=session, settings=settings, email=args.email, password=password)
+            user = ensure_admin(session=session, settings=settings, email=args.email, password=password,
+                                promote=args.promote)
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 2
@@ -132,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     admin = sub.add_parser("create-admin", help="создать или назначить администратора")
     admin.add_argument("email")
     admin.add_argument("--password")
+    admin.add_argument("--promote", action="store_true",
+                       help="назначить администратором уже зарегистрированный аккаунт (с --password его прежний "
+                            "пароль и сессии перестают действовать)")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         return cmd_migrate(args)

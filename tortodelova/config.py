@@ -4,6 +4,7 @@ Tests build their own `Settings(...)` instead of patching `os.environ`.
 """
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,22 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_EMAIL", "admin_email"))
     admin_password: str | None = Field(
         None, validation_alias=AliasChoices("TORTODELOVA_ADMIN_PASSWORD", "admin_password"))
+    # An account that already exists under TORTODELOVA_ADMIN_EMAIL becomes admin only when this says so: anyone
+    # can register that address first (there is no e-mail verification).
+    admin_promote: bool = Field(
+        False, validation_alias=AliasChoices("TORTODELOVA_ADMIN_PROMOTE", "admin_promote"))
+    # Free self-service top-up (the original service's "упрощённо, без эквайринга"); off: credits only from the
+    # admin tab.
+    self_topup: bool = True
+
+    # Hardening: failed logins per account and per client address (`limits` syntax), password hashes at once,
+    # request bodies.
+    login_account_limit: str = "10 per 15 minutes"
+    login_client_limit: str = "50 per 15 minutes"
+    hash_concurrency: int = 2
+    max_json_bytes: int = 1024 * 1024
+    body_timeout_seconds: float = 30.0
+    upload_client_limit: str = "60 per 10 minutes"
 
     # Jobs
     heartbeat_seconds: float = 5.0
@@ -66,6 +83,7 @@ class Settings(BaseSettings):
 
     # Gradio
     max_upload_bytes: int = 8 * 1024 * 1024
+    gradio_cache_max_age_seconds: float = 2 * 3600.0
     public_url: str | None = None  # base URL used in share links; request URL when unset
 
     @model_validator(mode="after")
@@ -75,6 +93,9 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes when TORTODELOVA_ENV=production"
                 )
+            if not self.public_url or not self.public_url.startswith(("https://", "http://")):
+                # Otherwise the Host header a visitor sends ends up in share links and OG tags.
+                raise ValueError("PUBLIC_URL (https://your.domain) is required when TORTODELOVA_ENV=production")
         return self
 
     @property
@@ -94,7 +115,16 @@ class Settings(BaseSettings):
         return bool(self.s3_endpoint)
 
     def ensure_data_dir(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data directory is the owner's only (0700), and so are the files directly in it (0600): the SQLite
+        databases, the queue and the generated JWT secret."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.data_dir.chmod(0o700)
+            for path in self.data_dir.iterdir():
+                if path.is_file() and not path.is_symlink():
+                    path.chmod(0o600)
+        except OSError:  # a directory mounted read-only or owned by someone else: leave it as it is
+            pass
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or one generated once and kept under data_dir so tokens survive restarts."""
@@ -103,9 +133,26 @@ class Settings(BaseSettings):
         self.ensure_data_dir()
         path = self.data_dir / "jwt_secret"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            _write_private_once(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def _write_private_once(path: Path, text: str) -> None:
+    """Write `text` into a file that is 0600 from its first byte and appears whole or not at all; if another process
+    got there first, its file stays."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # fails if the file exists: never replaces a secret already in use
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @lru_cache

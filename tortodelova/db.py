@@ -73,8 +73,10 @@ def make_engine(url: str) -> Engine:
     )
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, settings=None) -> sessionmaker[Session]:
+    """Sessions carry the app's settings in `session.info["settings"]`, so a service reached from any edge (REST or
+    Gradio) can honour a setting without every caller passing it."""
+    return sessionmaker(engine, expire_on_commit=False, info={"settings": settings} if settings is not None else {})
 
 
 @contextmanager
@@ -99,6 +101,24 @@ def migrate(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        return
+    # SQLite rebuilds a table to change it; with foreign keys on, dropping the old `users` table would cascade into
+    # every row that points at it. The pragma only takes effect outside a transaction, hence this order; the keys
+    # are checked before they are turned back on.
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:5]}")
+        finally:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()

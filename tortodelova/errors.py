@@ -77,3 +77,15 @@ class ServiceUnavailable(DomainError):
 class PayloadTooLarge(DomainError):
     status = 413
     message = "Файл слишком большой"
+
+
+class Overloaded(ServiceUnavailable):
+    message = "Сервис перегружен, попробуйте через несколько секунд"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 5, **data):
+        super().__init__(message, retry_after=retry_after, **data)
+        self.retry_after = retry_after
+
+
+class SelfTopupDisabled(Forbidden):
+    message = "Самостоятельное пополнение отключено: кредиты начисляет администратор"

@@ -1,6 +1,8 @@
 """Health: `/health` says the process is up; `/api/health` checks the dependencies (503 when the DB is down)."""
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -8,6 +10,7 @@ from sqlalchemy import text
 from tortodelova.api.deps import ServicesDep
 
 router = APIRouter(tags=["Health"])
+logger = logging.getLogger(__name__)
 
 
 @router.get("/health")
@@ -22,7 +25,8 @@ def check(services) -> tuple[int, dict]:
         with services.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         database = "ok"
-    except Exception:
+    except Exception:  # noqa: BLE001 - reported as "unavailable", with the cause in the log
+        logger.warning("health: database unavailable", exc_info=True)
         database = "unavailable"
     storage = services.store.health()
     queue = services.queue.health()

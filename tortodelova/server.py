@@ -4,8 +4,12 @@
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
@@ -20,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 def build_services(settings: Settings, *, queue=None, run_migrations: bool = True) -> Services:
     """Everything the web side holds. `queue` defaults to Huey built from the same settings."""
+    from tortodelova.accounts.security import configure_hashing
+
     settings.ensure_data_dir()
+    configure_hashing(settings.hash_concurrency)
     engine = make_engine(settings.sqlalchemy_url)
     if run_migrations:
         migrate(engine)
@@ -29,19 +36,26 @@ def build_services(settings: Settings, *, queue=None, run_migrations: bool = Tru
 
         tasks = register_tasks(make_huey(settings), settings)
         queue = HueyQueue(tasks)
-    services = Services(settings=settings, engine=engine, session_factory=make_sessionmaker(engine),
+    settings.ensure_data_dir()  # again: the database and queue files now exist, 0600 like the rest
+    services = Services(settings=settings, engine=engine,
+                        session_factory=make_sessionmaker(engine, settings=settings),
                         store=make_store(settings), queue=queue)
     if settings.admin_email:
         from tortodelova.accounts.service import ensure_admin
+        from tortodelova.errors import DomainError
 
-        with session_scope(services.session_factory) as session:
-            ensure_admin(session=session, settings=settings, email=settings.admin_email,
-                         password=settings.admin_password)
+        try:
+            with session_scope(services.session_factory) as session:
+                ensure_admin(session=session, settings=settings, email=settings.admin_email,
+                             password=settings.admin_password, promote=settings.admin_promote)
+        except DomainError as exc:  # e.g. the address was registered by someone else: say so, keep serving
+            logger.error("TORTODELOVA_ADMIN_EMAIL: %s", exc.message)
     return services
 
 
 class RequestLimit:
-    """At most `limit` REST/share requests in flight; the rest wait in the event loop.
+    """At most `limit` REST/share requests in flight; the rest wait in the event loop. `EdgeGuard` in front of it
+    lets a request through only once its body is in, so a slow or stalled client never holds a slot.
 
     A sync FastAPI request holds one pooled DB connection from its first dependency to the end of the response,
     while hopping between threadpool threads. With more requests in flight than pool connections, every thread
@@ -62,6 +76,42 @@ class RequestLimit:
             return await self.app(scope, receive, send)
 
 
+def remove_old_files(folder: Path, *, max_age: float) -> int:
+    """Delete files older than `max_age` seconds under `folder` (and the folders they leave empty)."""
+    removed, cutoff = 0, time.time() - max_age
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            path = Path(root) / name
+            try:
+                if path.lstat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                pass
+        if Path(root) != folder:
+            try:
+                Path(root).rmdir()  # only succeeds when empty
+            except OSError:
+                pass
+    return removed
+
+
+async def clean_gradio_cache(max_age: float) -> None:
+    """Uploads and cached files of the Gradio UI (anyone can POST /gradio_api/upload) do not pile up: every few
+    minutes, files older than `max_age` go."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder())
+    while True:
+        try:
+            removed = await asyncio.to_thread(remove_old_files, folder, max_age=max_age)
+            if removed:
+                logger.info("removed %d old Gradio cache files", removed)
+        except Exception:  # noqa: BLE001 - cleaning must never stop the app
+            logger.warning("Gradio cache cleanup failed", exc_info=True)
+        await asyncio.sleep(min(600.0, max(5.0, max_age / 4)))
+
+
 def request_limit(services: Services) -> int:
     pool = services.engine.pool
     capacity = pool.size() + max(getattr(pool, "_max_overflow", 0), 0) if hasattr(pool, "size") else 20
@@ -75,7 +125,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        cleaner = asyncio.create_task(clean_gradio_cache(settings.gradio_cache_max_age_seconds)) if ui else None
         yield
+        if cleaner is not None:
+            cleaner.cancel()
         services.engine.dispose()
 
     app = FastAPI(title="tortodelova API", version="1.0", docs_url="/api/docs", openapi_url="/api/openapi.json",
@@ -91,8 +144,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from tortodelova.generation.views import router as generation_router
     from tortodelova.health import router as health_router
 
+    from tortodelova.edge import EdgeGuard, SecurityHeaders, install_input_errors, redact_access_log
+
     errors.install(app)
+    install_input_errors(app)
+    redact_access_log()
+    # Added last = runs first: headers on every answer, then the edge checks (whole body in before the limiter).
     app.add_middleware(RequestLimit, limit=request_limit(services))
+    app.add_middleware(EdgeGuard, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)
     api = APIRouter(prefix="/api")
     for router in (accounts_router, billing_router, generation_router, demo_router, admin_router):
         api.include_router(router)

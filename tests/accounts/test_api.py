@@ -10,6 +10,7 @@ import pytest
 from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.billing.models import Transaction
+from tortodelova.errors import Conflict
 
 LONG_CYRILLIC = "ПарольДляКондитерскойМастикаБезеГанашЗеркальнаяГлазурь"  # 54 chars, 108 bytes in UTF-8
 
@@ -93,10 +94,16 @@ def _token(settings, **claims):
     return base
 
 
-def test_bad_tokens_are_refused(client, register, settings):
+def _session_key(services, user_id) -> str:
+    with services.session() as session:
+        return session.get(User, user_id).session_key
+
+
+def test_bad_tokens_are_refused(client, register, settings, services):
     user, _headers = register()
     secret = settings.resolved_jwt_secret()
     sub = str(user["id"])
+    sk = _session_key(services, user["id"])
     forged = {
         "missing": None,
         "malformed": "not.a.jwt",
@@ -108,20 +115,25 @@ def test_bad_tokens_are_refused(client, register, settings):
         "no_sub": jwt.encode({k: v for k, v in _token(settings).items() if k != "sub"}, secret, algorithm="HS256"),
         "unknown_user": jwt.encode(_token(settings, sub="999999"), secret, algorithm="HS256"),
         "non_numeric_sub": jwt.encode(_token(settings, sub="admin"), secret, algorithm="HS256"),
+        "no_session_key": jwt.encode(_token(settings, sub=sub), secret, algorithm="HS256"),
+        "wrong_session_key": jwt.encode(_token(settings, sub=sub, sk="0" * 32), secret, algorithm="HS256"),
+        "superscript_sub": jwt.encode(_token(settings, sub="²", sk=sk), secret, algorithm="HS256"),
+        "huge_sub": jwt.encode(_token(settings, sub="9" * 40, sk=sk), secret, algorithm="HS256"),
     }
     for name, token in forged.items():
         headers = {} if token is None else {"Authorization": f"Bearer {token}"}
         r = client.get("/api/me", headers=headers)
         assert r.status_code == 401, name
         assert r.json()["detail"], name
-    good = jwt.encode(_token(settings, sub=sub), secret, algorithm="HS256")
+    good = jwt.encode(_token(settings, sub=sub, sk=sk), secret, algorithm="HS256")
     assert client.get("/api/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200
 
 
-def test_token_role_claim_is_not_trusted(client, register, settings):
+def test_token_role_claim_is_not_trusted(client, register, settings, services):
     """A user who forges role=admin with a valid signature still is no admin: the role comes from the database."""
     user, _ = register()
-    token = jwt.encode(_token(settings, sub=str(user["id"]), role="admin"), settings.resolved_jwt_secret(),
+    token = jwt.encode(_token(settings, sub=str(user["id"]), role="admin", sk=_session_key(services, user["id"])),
+                       settings.resolved_jwt_secret(),
                        algorithm="HS256")
     assert client.get("/api/admin/users", headers={"Authorization": f"Bearer {token}"}).status_code == 403
 
@@ -159,7 +171,10 @@ def test_ensure_admin_creates_then_promotes(services, settings):
                                       password="admin-password")
         assert admin.role == "admin" and admin.email == "boss@example.com"
         user = accounts.register(session=session, settings=settings, email="cook@example.com", password="cook-pass1")
-        promoted = accounts.ensure_admin(session=session, settings=settings, email="COOK@example.com", password=None)
+        with pytest.raises(Conflict, match="--promote"):  # an existing account is promoted only explicitly
+            accounts.ensure_admin(session=session, settings=settings, email="COOK@example.com", password=None)
+        promoted = accounts.ensure_admin(session=session, settings=settings, email="COOK@example.com", password=None,
+                                         promote=True)
         assert promoted.id == user.id and promoted.role == "admin"
 
 
@@ -187,7 +202,7 @@ def test_production_refuses_short_secret():
         Settings(env="production", jwt_secret="short")
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         Settings(env="production", jwt_secret=None)
-    assert Settings(env="production", jwt_secret="x" * 32).is_production
+    assert Settings(env="production", jwt_secret="x" * 32, public_url="https://torty.example.ru").is_production
 
 
 def test_embedded_secret_is_generated_once_and_kept(tmp_path):

@@ -74,7 +74,7 @@ def make_stack(tmp_path_factory, tiny_models_dir, redis_server, s3_server, modul
             "S3_PUBLIC_ENDPOINT": s3_server,
             "MODELS_DIR": tiny_models_dir, "DATA_DIR": workdir / "data", "REQUIRE_MODELS": "true",
             "HEARTBEAT_SECONDS": "0.5", "STALE_AFTER_SECONDS": "600", "REQUEUE_AFTER_SECONDS": "600",
-            "MAX_ATTEMPTS": "2",
+            "MAX_ATTEMPTS": "2", "PUBLIC_URL": "https://torty.example.test",
         }
         values.update({key: value for key, value in env.items()})
         stack = Stack(workdir=workdir, env={k: str(v) for k, v in values.items() if v is not None},

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, func
@@ -10,6 +11,10 @@ from tortodelova.db import Base, UTCDateTime, utcnow
 ROLES = ("user", "admin")
 
 
+def new_session_key() -> str:
+    return secrets.token_hex(16)
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -17,6 +22,9 @@ class User(Base):
         CheckConstraint("role IN ('user', 'admin')", name="role_valid"),
         # Emails are stored normalised; the index on lower() keeps them unique even if a writer forgets.
         Index("uq_users_email_lower", func.lower("email"), unique=True),
+        # Ids are never reused (SQLite would hand a deleted user's id to the next registrant, and with it the old
+        # tokens' `sub`); PostgreSQL sequences never go back anyway.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -26,6 +34,9 @@ class User(Base):
     balance: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # Every token carries this key (claim `sk`); replacing it ends all the user's sessions at once (password change,
+    # block, delete, a password set by the operator).
+    session_key: Mapped[str] = mapped_column(String(32), nullable=False, default=new_session_key)
 
     @property
     def is_admin(self) -> bool:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -9,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tortodelova.accounts import security
-from tortodelova.accounts.models import RevokedToken, User
+from tortodelova.accounts import security, throttle
+from tortodelova.accounts.models import RevokedToken, User, new_session_key
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.errors import Conflict, EmailTaken, InvalidCredentials, InvalidInput, NotAuthenticated
@@ -19,14 +21,22 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# Control, format (zero-width space, joiners, bidi marks), private-use, unassigned and separator characters: they
+# make look-alike addresses that read the same to a person.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
+
+
 def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
+    """NFKC (full-width letters become ASCII ones), trimmed, lower case: one spelling per address."""
+    return unicodedata.normalize("NFKC", email if isinstance(email, str) else "").strip().lower()
 
 
 def validate_email(email: str) -> str:
     email = normalize_email(email)
     if not email:
         raise InvalidInput("Укажите email")
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in email):
+        raise InvalidInput("Email содержит невидимые или управляющие символы")
     if len(email) > 254 or not _EMAIL_RE.match(email):
         raise InvalidInput(f"Некорректный email: «{email[:60]}»")
     return email
@@ -67,6 +77,9 @@ def register(*, session: Session, settings: Settings, email: str, password: str,
 
 def authenticate(*, session: Session, email: str, password: str) -> User:
     user = get_by_email(session=session, email=email)
+    # The connection goes back to the pool before the (slow, bounded) hash check: a login waiting for its turn to
+    # hash holds no database connection.
+    session.commit()
     if user is None:
         security.verify_password(password or "", security.DUMMY_HASH)
         raise InvalidCredentials()
@@ -86,13 +99,24 @@ class IssuedToken:
 def issue_token(*, settings: Settings, user: User) -> IssuedToken:
     token = security.create_access_token(
         user_id=user.id, role=user.role, secret=settings.resolved_jwt_secret(),
-        expires_minutes=settings.jwt_expire_minutes,
+        expires_minutes=settings.jwt_expire_minutes, session_key=user.session_key,
     )
     return IssuedToken(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
 
 
-def login(*, session: Session, settings: Settings, email: str, password: str) -> IssuedToken:
-    return issue_token(settings=settings, user=authenticate(session=session, email=email, password=password))
+def login(*, session: Session, settings: Settings, email: str, password: str, client: str | None = None,
+          ) -> IssuedToken:
+    """Sign in. Repeated failures for this account or from this client address answer 429 with Retry-After
+    (before any password is hashed), also when the password is finally right."""
+    account = normalize_email(email)[:254]
+    throttle.ensure_allowed(settings, account=account, client=client)
+    try:
+        user = authenticate(session=session, email=email, password=password)
+    except InvalidCredentials:
+        throttle.record_failure(settings, account=account, client=client)
+        raise
+    throttle.forget_account(settings, account=account)
+    return issue_token(settings=settings, user=user)
 
 
 def user_from_token(*, session: Session, settings: Settings, token: str | None) -> User:
@@ -103,8 +127,9 @@ def user_from_token(*, session: Session, settings: Settings, token: str | None) 
     if session.get(RevokedToken, str(claims["jti"])) is not None:
         raise NotAuthenticated("Сессия завершена: войдите снова")
     user = session.get(User, int(claims["sub"]))
-    if user is None:
-        raise NotAuthenticated("Недействительный токен: войдите снова")
+    if user is None or not secrets.compare_digest(user.session_key, str(claims["sk"])):
+        # Deleted, or every session ended (password change, block, operator reset): the token is dead.
+        raise NotAuthenticated("Сессия завершена: войдите снова")
     if not user.is_active:
         raise NotAuthenticated("Аккаунт заблокирован. Обратитесь к администратору.")
     return user
@@ -126,27 +151,47 @@ def logout(*, session: Session, settings: Settings, token: str | None) -> None:
         session.rollback()
 
 
-def change_password(*, session: Session, user: User, old_password: str, new_password: str) -> None:
-    if not security.verify_password(old_password or "", user.password_hash):
+def end_sessions(*, session: Session, user: User) -> None:
+    """Every token issued to this user so far stops working (the caller commits)."""
+    user.session_key = new_session_key()
+    session.flush()
+
+
+def change_password(*, session: Session, settings: Settings | None = None, user: User, old_password: str,
+                    new_password: str) -> IssuedToken | None:
+    """Change the password and end every session of the user; returns a fresh token for the one that asked
+    (when `settings` is given)."""
+    if not isinstance(old_password, str) or not security.verify_password(old_password, user.password_hash):
         raise InvalidInput("Текущий пароль указан неверно")
     validate_password(new_password)
     user.password_hash = security.hash_password(new_password)
+    end_sessions(session=session, user=user)
     session.commit()
+    return issue_token(settings=settings, user=user) if settings is not None else None
 
 
-def ensure_admin(*, session: Session, settings: Settings, email: str, password: str | None) -> User:
-    """Create the admin, or promote an existing user (and reset the password when one is given)."""
+PROMOTE_HINT = ("Пользователь {email} уже зарегистрирован и не администратор. Адрес мог занять кто угодно: "
+                "назначьте его администратором явно — create-admin --promote (или TORTODELOVA_ADMIN_PROMOTE=true)")
+
+
+def ensure_admin(*, session: Session, settings: Settings, email: str, password: str | None,
+                 promote: bool = False) -> User:
+    """Create the admin. An existing account becomes admin only with `promote` (anyone can register any address
+    first). When the operator gives a password, it replaces the account's password and ends its sessions."""
     user = get_by_email(session=session, email=email)
     if user is None:
         if not password:
             raise InvalidInput("Для нового администратора нужен пароль")
         return register(session=session, settings=settings, email=email, password=password, role="admin")
-    if user.role != "admin" or not user.is_active:
-        user.role, user.is_active = "admin", True
+    promoted = user.role != "admin"
+    if promoted and not promote:
+        raise Conflict(PROMOTE_HINT.format(email=user.email))
+    user.role, user.is_active = "admin", True
     if password:
         validate_password(password)
-        if not security.verify_password(password, user.password_hash):
+        if promoted or not security.verify_password(password, user.password_hash):
             user.password_hash = security.hash_password(password)
+            end_sessions(session=session, user=user)
     session.commit()
     return user
 

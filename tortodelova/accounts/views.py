@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from tortodelova.accounts import service
 from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
@@ -45,12 +46,19 @@ async def _credentials(request: Request) -> tuple[str, str]:
                      "email": {"type": "string"}, "password": {"type": "string"}}}}}}})
 async def login(request: Request, services: ServicesDep, session: SessionDep):
     email, password = await _credentials(request)
-    issued = service.login(session=session, settings=services.settings, email=email, password=password)
+    # The password check is slow on purpose: it runs in a worker thread, never in the event loop.
+    issued = await run_in_threadpool(
+        service.login, session=session, settings=services.settings, email=email, password=password,
+        client=request.client.host if request.client else None)
     response = JSONResponse({"access_token": issued.access_token, "token_type": "bearer",
                              "expires_in": issued.expires_in})
-    response.set_cookie(AUTH_COOKIE, issued.access_token, max_age=issued.expires_in, httponly=True,
-                        samesite="lax", secure=services.settings.is_production, path="/")
+    _set_auth_cookie(response, issued, services.settings)
     return response
+
+
+def _set_auth_cookie(response: Response, issued: service.IssuedToken, settings) -> None:
+    response.set_cookie(AUTH_COOKIE, issued.access_token, max_age=issued.expires_in, httponly=True,
+                        samesite="lax", secure=settings.is_production, path="/")
 
 
 @router.post("/auth/logout", status_code=204)
@@ -67,7 +75,11 @@ def me(user: CurrentUser):
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
-def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep):
-    service.change_password(session=session, user=user, old_password=body.old_password,
-                            new_password=body.new_password)
-    return Response(status_code=204)
+def change_password(body: PasswordChange, user: CurrentUser, services: ServicesDep, session: SessionDep):
+    """Every session of the user ends, this one too; this one continues with the fresh token sent back in the
+    cookie and in the `X-Access-Token` header."""
+    issued = service.change_password(session=session, settings=services.settings, user=user,
+                                     old_password=body.old_password, new_password=body.new_password)
+    response = Response(status_code=204, headers={"X-Access-Token": issued.access_token})
+    _set_auth_cookie(response, issued, services.settings)
+    return response

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from tortodelova.accounts.models import User
 from tortodelova.billing.models import Transaction
-from tortodelova.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
-from tortodelova.validation import parse_int
+from tortodelova.errors import Conflict, InsufficientCredits, InvalidInput, NotFound, SelfTopupDisabled
+from tortodelova.validation import parse_int as _parse_int
 
 DEPOSIT_MIN, DEPOSIT_MAX = 1, 10_000
 ADJUST_LIMIT = 1_000_000
+MAX_OFFSET = 1_000_000_000  # far past any real ledger, well inside every database's integer
 
 KIND_TITLES = {
     "deposit": "Пополнение",
@@ -76,7 +77,18 @@ def refund(*, session: Session, generation_id: str, reason: str) -> Transaction 
         return None
 
 
-def deposit(*, session: Session, user: User, amount) -> Transaction:
+def parse_int(value, *, low: int, high: int, what: str) -> int:
+    """The shared parser, refusing non-ASCII digits first («²», «٣»: `isdigit()` accepts them, `int()` does not)."""
+    if isinstance(value, str) and not value.isascii():
+        raise InvalidInput(f"{what}: нужно целое число от {low} до {high}")
+    return _parse_int(value, low=low, high=high, what=what)
+
+
+def deposit(*, session: Session, user: User, amount, settings=None) -> Transaction:
+    """Self-service top-up; refused when the operator turned it off (`SELF_TOPUP=false`)."""
+    settings = settings if settings is not None else session.info.get("settings")
+    if settings is not None and not settings.self_topup:
+        raise SelfTopupDisabled()
     amount = parse_int(amount, low=DEPOSIT_MIN, high=DEPOSIT_MAX, what="Сумма пополнения")
     txn = apply(session=session, user_id=user.id, amount=amount, kind="deposit",
                 description="Пополнение баланса", actor="user")
@@ -89,7 +101,7 @@ def admin_adjust(*, session: Session, admin: User, user_id: int, amount, reason:
     amount = parse_int(amount, low=-ADJUST_LIMIT, high=ADJUST_LIMIT, what="Сумма корректировки")
     if amount == 0:
         raise InvalidInput("Сумма корректировки не может быть нулевой")
-    reason = (reason or "").strip()
+    reason = (reason if isinstance(reason, str) else "").strip()
     if not reason:
         raise InvalidInput("Укажите причину корректировки")
     try:
@@ -109,8 +121,12 @@ def balance_of(*, session: Session, user_id: int) -> int:
 def list_transactions(
     *, session: Session, user_id: int | None = None, limit: int = 50, offset: int = 0, kind: str | None = None,
 ) -> tuple[list[Transaction], int]:
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset: от 0 до {MAX_OFFSET}")
     query = select(Transaction)
     if user_id is not None:
+        if not -(2**31) <= user_id < 2**31:
+            raise InvalidInput("user_id: такого пользователя нет")
         query = query.where(Transaction.user_id == user_id)
     if kind:
         query = query.where(Transaction.kind == kind)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from tortodelova.api.deps import CurrentUser, SessionDep
+from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep
 from tortodelova.billing import pricing, service
 from tortodelova.billing.schemas import Balance, DepositRequest, DepositResult, TransactionsPublic
 
@@ -15,14 +15,14 @@ def balance(user: CurrentUser):
 
 
 @router.post("/me/deposit", response_model=DepositResult)
-def deposit(body: DepositRequest, user: CurrentUser, session: SessionDep):
-    txn = service.deposit(session=session, user=user, amount=body.amount)
+def deposit(body: DepositRequest, user: CurrentUser, services: ServicesDep, session: SessionDep):
+    txn = service.deposit(session=session, user=user, amount=body.amount, settings=services.settings)
     return {"balance": txn.balance_after, "transaction": txn}
 
 
 @router.get("/me/transactions", response_model=TransactionsPublic)
 def transactions(user: CurrentUser, session: SessionDep, limit: int = Query(50, ge=1, le=200),
-                 offset: int = Query(0, ge=0)):
+                 offset: int = Query(0, ge=0, le=service.MAX_OFFSET)):
     items, total = service.list_transactions(session=session, user_id=user.id, limit=limit, offset=offset)
     return {"items": items, "total": total}
 

@@ -5,6 +5,7 @@ a conditional UPDATE on the daily quota, all in the transaction that creates the
 """
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -17,7 +18,7 @@ from tortodelova.billing import pricing
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
 from tortodelova.demo.models import DemoGuest, DemoQuota
-from tortodelova.errors import Conflict, NotFound, RateLimited
+from tortodelova.errors import Conflict, InvalidInput, NotFound, RateLimited
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import Generation
 from tortodelova.generation.queue import JobQueue
@@ -46,6 +47,23 @@ def guest_from_cookie(settings: Settings, cookie: str | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def client_key(ip) -> str:
+    """The address a demo is counted against: the IPv4 address, or the IPv6 /64 network (one household or phone
+    holds a whole /64, so counting single IPv6 addresses would let one person use up the daily cap)."""
+    text = ip.strip() if isinstance(ip, str) else ""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        if not text or len(text) > 64 or not text.isprintable():
+            raise InvalidInput("Некорректный адрес клиента (X-Forwarded-For)") from None
+        return text  # not an IP (a unix socket, a test client): counted as it is
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _seconds_until_tomorrow() -> int:
     now = utcnow()
     return max(60, 86400 - (now.hour * 3600 + now.minute * 60 + now.second))
@@ -54,6 +72,7 @@ def _seconds_until_tomorrow() -> int:
 def create(*, session: Session, settings: Settings, queue: JobQueue, guest_id: str, ip: str, prompt, style=None,
            ) -> tuple[Generation, str]:
     """Returns the generation and its claim token; RateLimited when this visitor (cookie or IP) already had one."""
+    ip = client_key(ip)
     prompt_ru = generation_service.validate_prompt(prompt)
     style = generation_service.validate_style(style)
     generation_service.ensure_models_present(settings)
@@ -98,7 +117,7 @@ def get_for_guest(*, session: Session, generation_id: str, guest_id: str | None,
                   ) -> Generation:
     """A demo generation is visible to the visitor who made it (their cookie) or to the holder of its claim token."""
     guest = session.scalar(select(DemoGuest).where(DemoGuest.generation_id == generation_id)) \
-        if isinstance(generation_id, str) else None
+        if isinstance(generation_id, str) and generation_id else None
     allowed = guest is not None and (
         (guest_id is not None and secrets.compare_digest(guest.guest_id, guest_id))
         or (isinstance(claim_token, str) and secrets.compare_digest(guest.claim_token, claim_token))
@@ -113,9 +132,10 @@ def guest_generation(*, session: Session, guest_id: str | None) -> tuple[Generat
     if not guest_id:
         return None
     guest = session.scalar(select(DemoGuest).where(DemoGuest.guest_id == guest_id))
-    if guest is None:
+    generation = session.get(Generation, guest.generation_id) if guest and guest.generation_id else None
+    if generation is None:  # never made one, or the design was deleted (the demo stays used)
         return None
-    return session.get(Generation, guest.generation_id), guest.claim_token
+    return generation, guest.claim_token
 
 
 def claim(*, session: Session, user: User, claim_token) -> Generation:
@@ -123,7 +143,7 @@ def claim(*, session: Session, user: User, claim_token) -> Generation:
     if not isinstance(claim_token, str) or not claim_token:
         raise NotFound("Демо-дизайн не найден")
     guest = session.scalar(select(DemoGuest).where(DemoGuest.claim_token == claim_token))
-    if guest is None:
+    if guest is None or guest.generation_id is None:
         raise NotFound("Демо-дизайн не найден")
     took = session.execute(
         update(DemoGuest).where(DemoGuest.id == guest.id, DemoGuest.claimed_by.is_(None))

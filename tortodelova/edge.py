@@ -1,0 +1,272 @@
+"""What every request passes before it reaches a route: plain ASGI middleware (streams and Gradio's SSE untouched).
+
+- `EdgeGuard` refuses, with a 4xx and a Russian message, what no route may ever see: NUL bytes in the path, the
+  query or a JSON/form body (PostgreSQL cannot store them), an absurd `X-Forwarded-For`, Gradio's public monitoring
+  page, bodies over the limit (413 from `Content-Length` before a byte is read, or as soon as a streamed body
+  passes it), bodies that do not arrive in time (408), and upload floods from one address (429). A request reaches
+  the app, and so the in-flight limit behind it, only once its whole body is in: stalled clients hold no slot.
+- `SecurityHeaders` adds `nosniff`, a `Referrer-Policy`, CSP and `X-Frame-Options` (built with `secure`).
+- `redact_access_log` keeps claim tokens and signatures out of uvicorn's access log.
+- `install_input_errors`: numbers too large for the database are bad input (422), not a 500.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from urllib.parse import unquote_to_bytes
+
+import secure
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+
+from tortodelova.config import Settings
+
+logger = logging.getLogger(__name__)
+
+NUL_MESSAGE = "Запрос содержит недопустимый символ (NUL)"
+TOO_LARGE = "Тело запроса слишком большое: не больше {limit} КиБ"
+TOO_SLOW = "Тело запроса не пришло вовремя"
+BAD_FORWARDED = "Некорректный заголовок X-Forwarded-For"
+TOO_MANY_UPLOADS = "Слишком много загрузок, попробуйте позже"
+BAD_NUMBER = "Ошибка в запросе: число или значение вне допустимого диапазона"
+FORWARDED_MAX_ITEM, FORWARDED_MAX_TOTAL = 64, 1024
+UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
+CLOSED_PREFIXES = ("/monitoring", "/gradio_api/monitoring")
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _json_response(status: int, detail: str, headers: dict | None = None):
+    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+
+    async def respond(send):
+        await send({"type": "http.response.start", "status": status, "headers": head})
+        await send({"type": "http.response.body", "body": body})
+
+    return respond
+
+
+def _has_nul_in_json(body: bytes) -> bool:
+    if b"\\u0000" not in body and b"\x00" not in body:
+        return False
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return b"\x00" in body  # not JSON at all: the route answers 422 itself, unless the raw bytes hold a NUL
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _has_nul_in_query(raw: bytes) -> bool:
+    return b"\x00" in raw or b"\x00" in unquote_to_bytes(raw.replace(b"+", b" "))
+
+
+class EdgeGuard:
+    def __init__(self, app, *, settings: Settings):
+        self.app, self.settings = app, settings
+        self.json_limit = settings.max_json_bytes
+        # A multipart upload: one file of MAX_UPLOAD_BYTES plus the form's own framing.
+        self.upload_limit = settings.max_upload_bytes + 64 * 1024
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        query = scope.get("query_string", b"") or b""
+        if "\x00" in path or _has_nul_in_query(scope.get("raw_path", b"") or b"") or _has_nul_in_query(query):
+            return await _json_response(400, NUL_MESSAGE)(send)
+        if path.startswith(CLOSED_PREFIXES):
+            return await _json_response(404, "Не найдено")(send)
+        headers = {}
+        for key, value in scope.get("headers", []):
+            headers.setdefault(key.lower(), value)
+        forwarded = headers.get(b"x-forwarded-for")
+        if forwarded is not None and (len(forwarded) > FORWARDED_MAX_TOTAL or any(
+                len(part.strip()) > FORWARDED_MAX_ITEM for part in forwarded.split(b","))):
+            return await _json_response(400, BAD_FORWARDED)(send)
+        is_upload = path.endswith(UPLOAD_PATHS) and scope.get("method") == "POST"
+        if is_upload and not self._upload_allowed(scope):
+            return await _json_response(429, TOO_MANY_UPLOADS, {"Retry-After": "600"})(send)
+        if scope.get("method") not in BODY_METHODS:
+            return await self.app(scope, receive, send)
+
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        limit = self.upload_limit if content_type == b"multipart/form-data" else self.json_limit
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                return await _json_response(400, "Некорректный заголовок Content-Length")(send)
+            if declared > limit:
+                return await _json_response(413, TOO_LARGE.format(limit=limit // 1024))(send)
+        try:
+            messages, body = await asyncio.wait_for(self._read_body(receive, limit),
+                                                    timeout=self.settings.body_timeout_seconds)
+        except asyncio.TimeoutError:
+            return await _json_response(408, TOO_SLOW, {"Connection": "close"})(send)
+        except _TooLarge:
+            return await _json_response(413, TOO_LARGE.format(limit=limit // 1024), {"Connection": "close"})(send)
+        except _Disconnected:
+            return None
+        if content_type in (b"application/json", b"") and _has_nul_in_json(body):
+            return await _json_response(400, NUL_MESSAGE)(send)
+        if content_type == b"application/x-www-form-urlencoded" and _has_nul_in_query(body):
+            return await _json_response(400, NUL_MESSAGE)(send)
+
+        async def replay():
+            if messages:
+                return messages.pop(0)
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _read_body(receive, limit: int):
+        messages, size, chunks = [], 0, []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge()
+            chunks.append(chunk)
+            messages.append(message)
+            if not message.get("more_body", False):
+                return messages, b"".join(chunks)
+
+    def _upload_allowed(self, scope) -> bool:
+        from tortodelova.accounts.throttle import _item, limiter_for
+
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        try:
+            return limiter_for(self.settings).hit(_item(self.settings.upload_client_limit),
+                                                  f"tortodelova:{self.settings.queue_name}:upload", address)
+        except Exception:  # noqa: BLE001 - the counter store is down: uploads stay size-limited
+            logger.warning("upload throttle unavailable", exc_info=True)
+            return True
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- security headers
+def _origin_of(endpoint: str | None, https: bool) -> str | None:
+    if not endpoint:
+        return None
+    return endpoint if "://" in endpoint else f"{'https' if https else 'http'}://{endpoint}"
+
+
+def security_header_sets(settings: Settings) -> dict[str, dict[str, str]]:
+    """Headers per kind of response: "api" (JSON), "share" (/s/ pages), "page" (the Gradio UI and the rest)."""
+    images = ["'self'", "data:", "blob:"]
+    s3 = _origin_of(settings.s3_public_endpoint or settings.s3_endpoint,
+                    settings.s3_public_secure if settings.s3_public_secure is not None else settings.s3_secure)
+    if settings.uses_s3 and s3:
+        images.append(s3)
+    common = dict(xcto=secure.XContentTypeOptions().nosniff(), xfo=secure.XFrameOptions().deny())
+    hsts = None
+    if settings.is_production and (settings.public_url or "").startswith("https://"):
+        hsts = secure.StrictTransportSecurity().max_age(31536000)
+    api = secure.Secure(csp=secure.ContentSecurityPolicy().default_src("'none'").frame_ancestors("'none'"),
+                        referrer=secure.ReferrerPolicy().no_referrer(), hsts=hsts, **common)
+    share = secure.Secure(
+        csp=secure.ContentSecurityPolicy().default_src("'self'").img_src(*images).style_src("'self'", "'unsafe-inline'")
+        .script_src("'self'").object_src("'none'").base_uri("'none'").form_action("'self'")
+        .frame_ancestors("'none'"),
+        referrer=secure.ReferrerPolicy().no_referrer(), hsts=hsts, **common)
+    # Gradio's page needs its own inline script and styles; what matters here is that no other site frames it and
+    # no plugin or foreign <base> is loaded.
+    page = secure.Secure(
+        csp=secure.ContentSecurityPolicy().object_src("'none'").base_uri("'self'").frame_ancestors("'none'"),
+        referrer=secure.ReferrerPolicy().strict_origin_when_cross_origin(), hsts=hsts, **common)
+    docs = secure.Secure(csp=secure.ContentSecurityPolicy().frame_ancestors("'none'"),
+                         referrer=secure.ReferrerPolicy().no_referrer(), hsts=hsts, **common)
+    return {name: dict(value.headers) for name, value in
+            (("api", api), ("share", share), ("page", page), ("docs", docs))}
+
+
+class SecurityHeaders:
+    def __init__(self, app, *, settings: Settings):
+        self.app = app
+        self.sets = {name: [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+                     for name, headers in security_header_sets(settings).items()}
+
+    def _kind(self, path: str) -> str:
+        if path.startswith(("/api/docs", "/api/redoc")):
+            return "docs"
+        if path.startswith("/api/") or path in ("/api", "/health"):
+            return "api"
+        if path.startswith("/s/"):
+            return "share"
+        return "page"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = self.sets[self._kind(scope.get("path", ""))]
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {key.lower() for key, _ in message.get("headers", [])}
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *((k, v) for k, v in extra if k not in present)]}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
+# ---------------------------------------------------------------- access log
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:claim_token|token|access_token|sig|signature|x-amz-[a-z-]+|expires)=)[^&\s]*")
+
+
+class RedactSecrets(logging.Filter):
+    """uvicorn logs `"GET /path?query HTTP/1.1"`: the values of secret-looking parameters become `***`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], _SECRET_QUERY.sub(r"\1***", args[2]), *args[3:])
+        return True
+
+
+def redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())
+
+
+# ---------------------------------------------------------------- numbers the database cannot hold
+def install_input_errors(app: FastAPI) -> None:
+    @app.exception_handler(OverflowError)
+    async def overflow(_request: Request, _exc: OverflowError):
+        # SQLite: a Python int over 64 bits reached a query (huge id, offset).
+        return JSONResponse({"detail": BAD_NUMBER}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, exc: DataError):
+        # PostgreSQL refused a value (out of range, too long, a NUL that slipped past the edge): still bad input.
+        logger.warning("value refused by the database: %s", exc.orig)
+        return JSONResponse({"detail": BAD_NUMBER}, status_code=422)
