@@ -1,23 +1,31 @@
 """Huey wiring: one Huey per configuration, tasks registered on it, and the `JobQueue` the web side uses.
 
-Tasks receive ids and plain strings only; the worker state (DB, store, models) is built once per process.
+Tasks receive ids and small values only; the worker state (DB, store, models) is built once per process.
+A translation preview's `PipelineError` crosses the queue as the task's value (pickled) and is raised again by
+`HueyQueue.translate`: typed, with its data, instead of a dict sentinel.
 """
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from dataclasses import dataclass
 
 from huey import PriorityRedisHuey, SqliteHuey, crontab
 from huey.api import Huey, TaskWrapper
 from huey.exceptions import HueyException, TaskException
+from redis.exceptions import RedisError
 
 from tortodelova.config import Settings
-from tortodelova.errors import InvalidInput, ServiceUnavailable
+from tortodelova.errors import ServiceUnavailable
+from tortodelova.generation.translation import Translation, TranslationInput
+from tortodelova.pipeline.errors import PipelineError
 
 logger = logging.getLogger(__name__)
 
 TRANSLATE_PRIORITY = 10  # a user waits on a translation: it goes ahead of queued generations
+TRANSLATOR_BUSY = "Переводчик сейчас недоступен или занят, попробуйте через минуту"
+QUEUE_DOWN = "Очередь заданий недоступна, попробуйте позже"
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -54,23 +62,28 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
         return worker.run(worker_context(), generation_id)
 
     @huey.task(retries=0, priority=TRANSLATE_PRIORITY)
-    def translate(prompt_ru: str) -> dict:
-        from tortodelova.pipeline.errors import PipelineError
-
+    def translate(item: TranslationInput) -> Translation | PipelineError:
         try:
-            return worker.translate_text(worker_context(), prompt_ru)
-        except PipelineError as exc:
-            return {"error": exc.message_ru}
+            return worker.translate_preview(worker_context(), item)
+        except PipelineError as exc:  # the chef's problem (too long, models missing): handed back as a value
+            return exc
 
     @huey.periodic_task(crontab(minute=f"*/{sweep_every_minutes}"), retries=0)
     def sweep() -> dict:
+        from tortodelova.accounts.chores import purge_expired_revoked_tokens
+        from tortodelova.db import session_scope
+
+        ctx = worker_context()
         queue = HueyQueue(tasks)
-        return worker.sweep(ctx=worker_context(), pending_ids=queue.pending_generation_ids(),
-                            enqueue=queue.enqueue_generation)
+        report = worker.sweep(ctx=ctx, pending_ids=queue.pending_generation_ids(), enqueue=queue.enqueue_generation)
+        with session_scope(ctx.session_factory) as session:
+            report["revoked_tokens_purged"] = purge_expired_revoked_tokens(session=session)
+        return report
 
     @huey.on_startup()
     def load_models() -> None:
-        # The model is loaded once per worker process, before the first job, when the files are there.
+        # The models are loaded once per worker process, before the first job, when the files are there. A failure
+        # is logged with its traceback; each job then fails (and refunds) with the same cause.
         from tortodelova.pipeline.models import check_models
 
         if check_models(settings.models_dir).ok:
@@ -98,26 +111,26 @@ class HueyQueue:
     def enqueue_generation(self, generation_id: str) -> None:
         self.tasks.run_generation(generation_id)
 
-    def translate(self, prompt: str, *, timeout: float) -> dict:
+    def translate(self, item: TranslationInput, *, timeout: float) -> Translation:
         if self.translate_in_process:
             from tortodelova.generation import worker
-            from tortodelova.pipeline.errors import PipelineError
 
-            try:
-                return worker.translate_text(self.tasks.worker_context(), prompt)
-            except PipelineError as exc:
-                raise InvalidInput(exc.message_ru) from None
+            return worker.translate_preview(self.tasks.worker_context(), item)
         try:
-            result = self.tasks.translate(prompt).get(blocking=True, timeout=timeout)
-        except HueyException as exc:  # ResultTimeout, TaskException
-            if isinstance(exc, TaskException):
-                logger.error("translate task failed: %s", exc.metadata)
-            raise ServiceUnavailable("Переводчик сейчас недоступен или занят, попробуйте через минуту") from None
+            result = self.tasks.translate(item).get(blocking=True, timeout=timeout)
+        except TaskException as exc:
+            logger.error("translate task failed: %s", exc.metadata)
+            raise ServiceUnavailable(TRANSLATOR_BUSY) from None
+        except HueyException as exc:  # ResultTimeout
+            logger.warning("translate task not done in %ss: %r", timeout, exc)
+            raise ServiceUnavailable(TRANSLATOR_BUSY) from None
         except Exception as exc:
-            logger.warning("queue unavailable: %s", exc)
-            raise ServiceUnavailable("Очередь заданий недоступна, попробуйте позже") from None
-        if "error" in result:
-            raise InvalidInput(result["error"])
+            if not _is_backend_error(exc):
+                raise
+            logger.warning("queue unavailable", exc_info=exc)
+            raise ServiceUnavailable(QUEUE_DOWN) from None
+        if isinstance(result, PipelineError):
+            raise result
         return result
 
     def pending_generation_ids(self) -> set[str]:
@@ -131,5 +144,13 @@ class HueyQueue:
         try:
             self.tasks.huey.pending_count()
             return "ok"
-        except Exception:
+        except Exception as exc:
+            if not _is_backend_error(exc):
+                raise
+            logger.warning("queue health check failed: %r", exc)
             return "unavailable"
+
+
+def _is_backend_error(exc: Exception) -> bool:
+    """Errors of the queue's storage (Redis or SQLite): anything else is a bug and must surface with its traceback."""
+    return isinstance(exc, (RedisError, sqlite3.Error, OSError))

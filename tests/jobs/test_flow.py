@@ -166,9 +166,9 @@ def faulty_context(step):
     def factory(settings):
         ctx = WorkerContext(settings)
         if step == "translate":
-            ctx._translator = FaultyTranslator(ctx.translator)
+            ctx.models.inject(translator=FaultyTranslator(ctx.translator))
         elif step == "generate":
-            ctx._generator = FaultyGenerator(ctx.generator)
+            ctx.models.inject(generator=FaultyGenerator(ctx.generator))
         elif step == "store":
             ctx.store = FaultyStore(ctx.store, after=1)
         return ctx
@@ -339,7 +339,7 @@ def test_jobs_with_the_same_size_and_quality_share_one_batch(make_stack):
             generator_calls.append(len(request.seeds))
             return real(request, callback)
 
-    ctx._generator = Counting()
+    ctx.models.inject(generator=Counting())
     stack.start_consumer()
     owners = [alice, bob, bob, alice]
     results = [stack.wait(i, h) for i, h in zip(ids, owners)]
@@ -364,4 +364,6 @@ def test_inscription_only_prompt_makes_a_plaque_cake(stack):
                           json={"prompt": "надпись «С юбилеем!»", "quality": "fast"})
     done = stack.wait(r.json()["id"], headers)
     assert done["status"] == "succeeded", done
-    assert done["inscription"] == "С юбилеем!" and "cake" in done["prompt_en"]
+    # v2 (API.md): the inscription is an object {"text", "font", "color", "position"}; v1 returned the bare text.
+    assert done["inscription"]["text"] == "С юбилеем!" and "cake" in done["prompt_en"]
+    assert done["inscription"]["font"] == "script" and done["inscription"]["position"] == "plaque"

@@ -47,6 +47,8 @@ def list_users(*, session: Session, admin: User, q: str | None = None, limit=50,
     limit, offset = page(limit, offset)
     counts = (select(Generation.user_id, func.count().label("n")).group_by(Generation.user_id).subquery())
     query = select(User, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.user_id == User.id)
+    if q and "\x00" in q:
+        raise InvalidInput("Поиск: недопустимый символ (NUL)")
     if q and q.strip():
         query = query.where(User.email.contains(q.strip().lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -74,6 +76,7 @@ def set_active(*, session: Session, admin: User, user_id: int, active: bool) -> 
         if user.id == admin.id:
             raise Conflict("Нельзя заблокировать самого себя")
         accounts.ensure_not_last_admin(session=session, user=user)
+        accounts.end_sessions(session=session, user=user)  # a blocked user's tokens never come back to life
     user.is_active = active
     session.commit()
     return user
@@ -97,6 +100,8 @@ def delete_user(*, session: Session, store: ImageStore, admin: User, user_id: in
 def list_transactions(*, session: Session, admin: User, user_id=None, kind=None, limit=50, offset=0):
     require_admin(admin)
     limit, offset = page(limit, offset)
+    if kind and kind not in billing.KIND_TITLES:
+        raise InvalidInput(f"Неизвестный вид операции: {', '.join(billing.KIND_TITLES)}")
     return billing.list_transactions(session=session, user_id=user_id, kind=kind or None, limit=limit, offset=offset)
 
 
@@ -105,7 +110,7 @@ def list_generations(*, session: Session, admin: User, status=None, user_id=None
     limit, offset = page(limit, offset)
     if status and status not in STATUSES:
         raise InvalidInput(f"Неизвестный статус «{status}»: {', '.join(STATUSES)}")
-    query = select(Generation)
+    query = select(Generation).where(Generation.deleted_at.is_(None))
     if status:
         query = query.where(Generation.status == status)
     if user_id is not None:

@@ -1,69 +1,81 @@
+"""REST routes of the admin screens: every route typed; the admin service checks the role itself as well."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query, Response
 
 from tortodelova.accounts.schemas import UserPublic
 from tortodelova.admin import service
+from tortodelova.admin.schemas import (
+    AdminTransactionPublic,
+    AdminTransactionsPublic,
+    AdminUserPublic,
+    AdminUsersPublic,
+    Adjustment,
+    StatsPublic,
+)
 from tortodelova.api.deps import AdminUser, ServicesDep, SessionDep
-from tortodelova.billing.schemas import TransactionPublic
+from tortodelova.api.links import SignedLinks
 from tortodelova.generation import service as generation_service
+from tortodelova.generation.schemas import AdminGenerationPublic, AdminGenerationsPublic
 
 router = APIRouter(prefix="/admin", tags=["Admin"])
+ID_MAX = 2**63 - 1
+UserId = Path(ge=1, le=ID_MAX)
+Offset = Query(0, ge=0, le=10**9)
 
 
-class Adjustment(BaseModel):
-    amount: object = None
-    reason: object = None
-
-
-@router.get("/users")
-def users(admin: AdminUser, session: SessionDep, q: str | None = None, limit: int = Query(50, ge=1, le=200),
-          offset: int = Query(0, ge=0)):
+@router.get("/users", response_model=AdminUsersPublic)
+def users(admin: AdminUser, session: SessionDep, q: str | None = Query(None, max_length=200),
+          limit: int = Query(50, ge=1, le=200), offset: int = Offset):
     items, total = service.list_users(session=session, admin=admin, q=q, limit=limit, offset=offset)
-    return {"items": items, "total": total}
+    return AdminUsersPublic(items=[AdminUserPublic(**item) for item in items], total=total)
 
 
 @router.post("/users/{user_id}/balance", response_model=UserPublic)
-def adjust(user_id: int, body: Adjustment, admin: AdminUser, session: SessionDep):
-    reason = body.reason if isinstance(body.reason, str) else ""
-    return service.adjust_balance(session=session, admin=admin, user_id=user_id, amount=body.amount, reason=reason)
+def adjust(body: Adjustment, admin: AdminUser, session: SessionDep, user_id: int = UserId):
+    return service.adjust_balance(session=session, admin=admin, user_id=user_id, amount=body.amount,
+                                  reason=body.reason)
 
 
 @router.post("/users/{user_id}/block", response_model=UserPublic)
-def block(user_id: int, admin: AdminUser, session: SessionDep):
+def block(admin: AdminUser, session: SessionDep, user_id: int = UserId):
     return service.set_active(session=session, admin=admin, user_id=user_id, active=False)
 
 
 @router.post("/users/{user_id}/unblock", response_model=UserPublic)
-def unblock(user_id: int, admin: AdminUser, session: SessionDep):
+def unblock(admin: AdminUser, session: SessionDep, user_id: int = UserId):
     return service.set_active(session=session, admin=admin, user_id=user_id, active=True)
 
 
-@router.delete("/users/{user_id}", status_code=204)
-def delete_user(user_id: int, admin: AdminUser, services: ServicesDep, session: SessionDep):
+@router.delete("/users/{user_id}", status_code=204, response_class=Response)
+def delete_user(admin: AdminUser, services: ServicesDep, session: SessionDep, user_id: int = UserId):
     service.delete_user(session=session, store=services.store, admin=admin, user_id=user_id)
     return Response(status_code=204)
 
 
-@router.get("/transactions")
-def transactions(admin: AdminUser, session: SessionDep, user_id: int | None = None, kind: str | None = None,
-                 limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)):
+@router.get("/transactions", response_model=AdminTransactionsPublic)
+def transactions(admin: AdminUser, session: SessionDep, user_id: int | None = Query(None, ge=1, le=ID_MAX),
+                 kind: str | None = Query(None, max_length=32), limit: int = Query(50, ge=1, le=200),
+                 offset: int = Offset):
     items, total = service.list_transactions(session=session, admin=admin, user_id=user_id, kind=kind,
                                              limit=limit, offset=offset)
-    return {"items": [TransactionPublic.model_validate(t).model_dump() | {"user_id": t.user_id, "actor": t.actor}
-                      for t in items], "total": total}
+    return AdminTransactionsPublic(items=[AdminTransactionPublic.model_validate(t, from_attributes=True)
+                                          for t in items], total=total)
 
 
-@router.get("/generations")
-def generations(admin: AdminUser, services: ServicesDep, session: SessionDep, status: str | None = None,
-                user_id: int | None = None, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)):
+@router.get("/generations", response_model=AdminGenerationsPublic)
+def generations(admin: AdminUser, services: ServicesDep, session: SessionDep,
+                status: str | None = Query(None, max_length=32), user_id: int | None = Query(None, ge=1, le=ID_MAX),
+                limit: int = Query(50, ge=1, le=200), offset: int = Offset):
     items, total = service.list_generations(session=session, admin=admin, status=status, user_id=user_id,
                                             limit=limit, offset=offset)
-    return {"items": [generation_service.to_public(session=session, settings=services.settings, generation=g)
-                      | {"user_id": g.user_id} for g in items], "total": total}
+    # The admin is not the owner: every image link is a short-lived signed one.
+    page = generation_service.public_page(session=session, generations=items, links=SignedLinks(services.settings))
+    return AdminGenerationsPublic(
+        items=[AdminGenerationPublic(**public.model_dump(), user_id=g.user_id) for public, g in zip(page, items)],
+        total=total)
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=StatsPublic)
 def stats(admin: AdminUser, session: SessionDep, days: int = Query(14, ge=1, le=365)):
     return service.stats(session=session, admin=admin, days=days)

@@ -33,13 +33,16 @@ def install(app: FastAPI) -> None:
         problems = []
         for error in exc.errors():
             where = _field(error.get("loc", ()))
-            if error.get("type") == "json_invalid":
+            cause = (error.get("ctx") or {}).get("error")
+            if error.get("type") == "value_error" and cause is not None:
+                problems.append(str(cause))  # our validators' own Russian message, with the bad value quoted
+            elif error.get("type") == "json_invalid":
                 problems.append("тело запроса — некорректный JSON")
             elif error.get("type") == "missing":
                 problems.append(f"не заполнено поле {where}")
             else:
                 problems.append(f"некорректное значение поля {where}" if where else "некорректный запрос")
-        return JSONResponse({"detail": "Ошибка в запросе: " + "; ".join(problems)}, status_code=422)
+        return JSONResponse({"detail": "Ошибка в запросе: " + "; ".join(dict.fromkeys(problems))}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError):

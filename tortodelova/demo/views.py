@@ -1,32 +1,28 @@
+"""REST routes of the demo (no account): typed answers, links carrying the claim token."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep, client_ip
-from tortodelova.api.images import image_response
+from tortodelova.api.images import download_name, image_response
+from tortodelova.api.links import DemoLinks, RestLinks
 from tortodelova.demo import service
 from tortodelova.generation import service as generation_service
-from tortodelova.generation.schemas import ClaimRequest, DemoCreate
+from tortodelova.generation.schemas import ClaimRequest, DemoCreate, DemoGenerationPublic, GenerationPublic
 
 router = APIRouter(tags=["Demo"])
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-def demo_public(services, session, generation, claim_token: str | None = None) -> dict:
-    data = generation_service.to_public(session=session, settings=services.settings, generation=generation,
-                                        base="/api/demo/generations")
-    for image in data["images"]:
-        suffix = f"?claim_token={claim_token}" if claim_token else ""
-        image["url"] += suffix
-        image["download_url"] += suffix
-    if claim_token:
-        data["claim_token"] = claim_token
-    return data
+def demo_public(services, session, generation, claim_token: str | None = None) -> DemoGenerationPublic:
+    public = generation_service.to_public(session=session, generation=generation,
+                                          links=DemoLinks(services.settings, claim_token))
+    return DemoGenerationPublic(**public.model_dump(), claim_token=claim_token)
 
 
-@router.post("/demo/generations", status_code=202)
+@router.post("/demo/generations", status_code=202, response_model=DemoGenerationPublic)
 def create(body: DemoCreate, request: Request, services: ServicesDep, session: SessionDep):
     settings = services.settings
     guest_id = service.guest_from_cookie(settings, request.cookies.get(settings.demo_cookie_name))
@@ -50,14 +46,17 @@ def _guest_generation(request, services, session, generation_id, claim_token):
                                  claim_token=claim_token)
 
 
-@router.get("/demo/generations/{generation_id}")
+@router.get("/demo/generations/{generation_id}", response_model=DemoGenerationPublic)
 def get(generation_id: str, request: Request, services: ServicesDep, session: SessionDep,
         claim_token: str | None = None):
     generation = _guest_generation(request, services, session, generation_id, claim_token)
     return demo_public(services, session, generation, claim_token)
 
 
-@router.get("/demo/generations/{generation_id}/images/{index}")
+PNG = {200: {"content": {"image/png": {}}}}
+
+
+@router.get("/demo/generations/{generation_id}/images/{index}", response_class=Response, responses=PNG)
 def image(generation_id: str, index: int, request: Request, services: ServicesDep, session: SessionDep,
           claim_token: str | None = None):
     generation = _guest_generation(request, services, session, generation_id, claim_token)
@@ -65,7 +64,24 @@ def image(generation_id: str, index: int, request: Request, services: ServicesDe
                           seconds=services.settings.presign_seconds)
 
 
-@router.post("/demo/claim")
+@router.get("/demo/generations/{generation_id}/images/{index}/download", response_class=Response, responses=PNG)
+def download(generation_id: str, index: int, request: Request, services: ServicesDep, session: SessionDep,
+             claim_token: str | None = None):
+    generation = _guest_generation(request, services, session, generation_id, claim_token)
+    return image_response(store=services.store, key=generation_service.image_key_for(generation, index),
+                          seconds=services.settings.presign_seconds, download_name=download_name(generation.id, index))
+
+
+@router.get("/demo/generations/{generation_id}/images/{index}/plain", response_class=Response, responses=PNG)
+def plain(generation_id: str, index: int, request: Request, services: ServicesDep, session: SessionDep,
+          claim_token: str | None = None):
+    generation = _guest_generation(request, services, session, generation_id, claim_token)
+    return image_response(store=services.store,
+                          key=generation_service.image_key_for(generation, index, plain=True),
+                          seconds=services.settings.presign_seconds)
+
+
+@router.post("/demo/claim", response_model=GenerationPublic)
 def claim(body: ClaimRequest, user: CurrentUser, services: ServicesDep, session: SessionDep):
     generation = service.claim(session=session, user=user, claim_token=body.claim_token)
-    return generation_service.to_public(session=session, settings=services.settings, generation=generation)
+    return generation_service.to_public(session=session, generation=generation, links=RestLinks(services.settings))

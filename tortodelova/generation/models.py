@@ -6,13 +6,17 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tortodelova.db import Base, UTCDateTime, new_uuid, utcnow
+from tortodelova.limits import FINAL_STATUS_NAMES, STATUS_NAMES
 
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+STATUSES = STATUS_NAMES
+FINAL_STATUSES = FINAL_STATUS_NAMES
 
 
 class Generation(Base):
-    """One request for 1..4 images. The row is the source of truth; the queue only carries its id."""
+    """One request for 1..4 images. The row is the source of truth; the queue only carries its id.
+
+    Deleting a design soft-deletes the row (`deleted_at`): its images leave storage, but the ledger keeps pointing
+    at it, so a cancel and refund after the delete still find their charge."""
 
     __tablename__ = "generations"
     __table_args__ = (
@@ -33,7 +37,11 @@ class Generation(Base):
     prompt_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     prompt_en_given: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     negative_prompt: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    negative_prompt_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     inscription: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Set when the request carried `inscription` (an object, or null = draw nothing); else the prompt decides.
+    inscription_explicit: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    inscription_options: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {"font", "color", "position"}
     style: Mapped[str] = mapped_column(String(32), nullable=False)
     size: Mapped[str] = mapped_column(String(16), nullable=False)
     width: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -46,6 +54,7 @@ class Generation(Base):
     image_keys: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     init_generation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     init_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    init_upload_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     strength: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -57,6 +66,7 @@ class Generation(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ShareLink(Base):

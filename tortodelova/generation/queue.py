@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tortodelova.generation.translation import Translation, TranslationInput
+
 
 class JobQueue(Protocol):
     def enqueue_generation(self, generation_id: str) -> None: ...
 
-    def translate(self, prompt: str, *, timeout: float) -> dict:
-        """{"prompt_en": str, "terms": [{"ru", "en"}]} computed by a worker (the web process never loads models)."""
+    def translate(self, item: TranslationInput, *, timeout: float) -> Translation:
+        """Computed by a worker (the web process never loads models). Raises the worker's `PipelineError` as is."""
 
     def pending_generation_ids(self) -> set[str]: ...
 

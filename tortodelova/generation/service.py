@@ -1,19 +1,17 @@
-"""Generations: submit (validate → price → charge + row in one transaction → enqueue), read, cancel, delete, share.
+"""Generations: submit (price → charge + row in one transaction → enqueue), read, cancel, delete, share, preview.
 
-Called by the REST views and the Gradio handlers alike; the worker side lives in `generation.worker`.
+Called by the REST views and the Gradio handlers alike with a validated `GenerationRequest`; the worker side lives
+in `generation.worker`. Builds no URL: the public object comes from `generation.public` with the edge's `Links`.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
-import time
-from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tortodelova import limits
 from tortodelova.accounts.models import User
 from tortodelova.billing import pricing
 from tortodelova.billing import service as billing
@@ -21,96 +19,30 @@ from tortodelova.config import Settings
 from tortodelova.db import utcnow
 from tortodelova.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from tortodelova.generation.models import FINAL_STATUSES, Generation, ShareLink
+from tortodelova.generation.public import public_page, queue_positions, to_public
 from tortodelova.generation.queue import JobQueue
-from tortodelova.pipeline import prompts
+from tortodelova.generation.schemas import DemoCreate, GenerationRequest, TranslateRequest, parse_request
+from tortodelova.generation.translation import TranslationInput
+from tortodelova.limits import SEED_MAX, STATUS_TITLES
+from tortodelova.pipeline.errors import PipelineError
 from tortodelova.storage import ImageStore
-from tortodelova.validation import parse_int
 
+__all__ = [
+    "SEED_MAX", "STATUS_TITLES", "cancel", "delete", "ensure_models_present", "enqueue_or_refund", "finish_failed",
+    "get_owned", "get_shared", "image_key_for", "list_for_user", "public_page", "queue_depth", "queue_position",
+    "share", "share_link_of", "submit", "to_public", "translate", "unshare", "validate_prompt", "validate_style",
+]
 logger = logging.getLogger(__name__)
-
-PROMPT_MAX_CHARS = 500
-NEGATIVE_MAX_CHARS = 500
-PROMPT_EN_MAX_CHARS = 1000
-SEED_MAX = 2**32 - 1
-STRENGTH_RANGE = (0.2, 0.9)
-STATUS_TITLES = {
-    "queued": "В очереди", "running": "Рисуем", "succeeded": "Готово", "failed": "Ошибка", "cancelled": "Отменено",
-}
-
-
-@dataclass
-class GenerationParams:
-    prompt_ru: str
-    prompt_en: str | None
-    style: str
-    size: str
-    variants: int
-    quality: str
-    seeds: list[int]
-    negative_prompt: str
-    init_generation_id: str | None = None
-    init_index: int | None = None
-    strength: float | None = None
-
-
-def _text(value, *, what: str, limit: int, required: bool) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise InvalidInput(f"{what}: поле не может быть пустым")
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what}: нужен текст")
-    value = value.strip()
-    if len(value) > limit:
-        raise InvalidInput(f"{what}: слишком длинный текст ({len(value)} символов, максимум {limit})")
-    return value
-
-
-def validate_style(style) -> str:
-    style = style or prompts.DEFAULT_STYLE
-    if not isinstance(style, str) or style not in prompts.STYLES:
-        raise InvalidInput(f"Неизвестный стиль «{style}»: выберите один из {', '.join(prompts.STYLES)}")
-    return style
+QUEUE_DOWN = "Очередь заданий недоступна, кредиты возвращены. Попробуйте позже."
 
 
 def validate_prompt(prompt) -> str:
-    return _text(prompt, what="Описание торта", limit=PROMPT_MAX_CHARS, required=True)
+    """The demo's subset of the request rules (kept for callers that hold loose values)."""
+    return parse_request({"prompt": prompt}, DemoCreate).prompt
 
 
-def validate_params(request) -> GenerationParams:
-    """Every check on a request, with the bad value quoted in Russian. Nothing is written before this passes."""
-    prompt_ru = validate_prompt(request.prompt)
-    style = validate_style(request.style)
-    size = request.size or "square"
-    quality = request.quality or "standard"
-    variants = parse_int(1 if request.variants is None else request.variants, what="Количество вариантов",
-                    low=1, high=pricing.MAX_VARIANTS)
-    pricing.price(size=size, quality=quality, variants=variants)  # validates size and quality
-    if request.seed is None or request.seed == "":
-        seeds = [secrets.randbelow(SEED_MAX) for _ in range(variants)]
-    else:
-        seed = parse_int(request.seed, what="Seed", low=0, high=SEED_MAX)
-        seeds = [(seed + i) % (SEED_MAX + 1) for i in range(variants)]
-    params = GenerationParams(
-        prompt_ru=prompt_ru,
-        prompt_en=_text(request.prompt_en, what="Перевод", limit=PROMPT_EN_MAX_CHARS, required=False),
-        style=style, size=size, variants=variants, quality=quality, seeds=seeds,
-        negative_prompt=_text(request.negative_prompt, what="Негативный промпт", limit=NEGATIVE_MAX_CHARS,
-                              required=False) or "",
-    )
-    if request.init_generation_id is not None:
-        if not isinstance(request.init_generation_id, str):
-            raise InvalidInput("init_generation_id: нужен идентификатор дизайна")
-        params.init_generation_id = request.init_generation_id
-        params.init_index = parse_int(0 if request.init_index is None else request.init_index, what="Номер изображения",
-                                 low=0, high=pricing.MAX_VARIANTS - 1)
-        strength = 0.6 if request.strength is None else request.strength
-        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not (
-            STRENGTH_RANGE[0] <= strength <= STRENGTH_RANGE[1]
-        ):
-            raise InvalidInput(f"Сила изменений: число от {STRENGTH_RANGE[0]} до {STRENGTH_RANGE[1]}")
-        params.strength = float(strength)
-    return params
+def validate_style(style) -> str:
+    return parse_request({"prompt": "-", "style": style}, DemoCreate).style
 
 
 def ensure_models_present(settings: Settings) -> None:
@@ -127,27 +59,57 @@ def ensure_models_present(settings: Settings) -> None:
         )
 
 
-def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User, request) -> Generation:
-    params = validate_params(request)
-    ensure_models_present(settings)
-    if params.init_generation_id is not None:
-        source = get_owned(session=session, user=user, generation_id=params.init_generation_id)
-        if source.status != "succeeded" or params.init_index >= len(source.image_keys):
+def _seeds(request: GenerationRequest) -> list[int]:
+    if request.seed is None:
+        return [secrets.randbelow(SEED_MAX) for _ in range(request.variants)]
+    return [(request.seed + i) % (SEED_MAX + 1) for i in range(request.variants)]
+
+
+def _check_source(*, session: Session, user: User, request: GenerationRequest) -> None:
+    if request.init_generation_id is not None:
+        source = get_owned(session=session, user=user, generation_id=request.init_generation_id)
+        if source.status != "succeeded" or (request.init_index or 0) >= len(source.image_keys):
             raise InvalidInput("Для похожего дизайна выберите готовое изображение")
-    cost = pricing.price(size=params.size, quality=params.quality, variants=params.variants)
-    size = pricing.SIZES[params.size]
+    if request.init_upload_id is not None and not _upload_exists(session=session, user=user,
+                                                                 upload_id=request.init_upload_id):
+        raise NotFound("Фото-образец не найдено")
+
+
+def _upload_exists(*, session: Session, user: User, upload_id: str) -> bool:
+    """Uploads are their own package (issue 12); until it exists no upload id is known."""
+    try:
+        from tortodelova.uploads import service as uploads  # noqa: PLC0415
+    except ImportError:
+        return False
+    return uploads.exists(session=session, user=user, upload_id=upload_id)
+
+
+def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
+           request: GenerationRequest) -> Generation:
+    ensure_models_present(settings)
+    _check_source(session=session, user=user, request=request)
+    cost = pricing.price(size=request.size, quality=request.quality, variants=request.variants)
+    size = pricing.SIZES[request.size]
+    varies = request.init_generation_id is not None or request.init_upload_id is not None
+    inscription = request.inscription
     generation = Generation(
-        user_id=user.id, status="queued", prompt_ru=params.prompt_ru, prompt_en=params.prompt_en,
-        prompt_en_given=params.prompt_en is not None, negative_prompt=params.negative_prompt, style=params.style,
-        size=params.size, width=size.width, height=size.height, variants=params.variants, quality=params.quality,
-        seeds=params.seeds, cost=cost, init_generation_id=params.init_generation_id, init_index=params.init_index,
-        strength=params.strength, enqueued_at=utcnow(),
+        user_id=user.id, status="queued", prompt_ru=request.prompt, prompt_en=request.prompt_en,
+        prompt_en_given=request.prompt_en is not None, negative_prompt=request.negative_prompt, style=request.style,
+        size=request.size, width=size.width, height=size.height, variants=request.variants,
+        quality=request.quality, seeds=_seeds(request), cost=cost,
+        init_generation_id=request.init_generation_id, init_upload_id=request.init_upload_id,
+        init_index=(request.init_index or 0) if request.init_generation_id is not None else None,
+        strength=(request.strength or limits.STRENGTH_DEFAULT) if varies else None,
+        inscription_explicit=request.inscription_given,
+        inscription=inscription.text if inscription else None,
+        inscription_options=inscription.model_dump(exclude={"text"}) if inscription else None,
+        enqueued_at=utcnow(),
     )
     session.add(generation)
     session.flush()
     try:
         billing.charge(session=session, user_id=user.id, cost=cost, generation_id=generation.id,
-                       description=f"Дизайн: {params.prompt_ru[:80]}")
+                       description=f"Дизайн: {request.prompt[:80]}")
     except Exception:
         session.rollback()
         raise
@@ -161,9 +123,8 @@ def enqueue_or_refund(*, session: Session, queue: JobQueue, generation: Generati
         queue.enqueue_generation(generation.id)
     except Exception:
         logger.exception("enqueue failed for generation %s", generation.id)
-        finish_failed(session=session, generation_id=generation.id,
-                      error="Очередь заданий недоступна, кредиты возвращены. Попробуйте позже.")
-        raise ServiceUnavailable("Очередь заданий недоступна, кредиты возвращены. Попробуйте позже.") from None
+        finish_failed(session=session, generation_id=generation.id, error=QUEUE_DOWN)
+        raise ServiceUnavailable(QUEUE_DOWN) from None
 
 
 def finish_failed(*, session: Session, generation_id: str, error: str, status: str = "failed") -> bool:
@@ -182,17 +143,21 @@ def finish_failed(*, session: Session, generation_id: str, error: str, status: s
     return bool(moved)
 
 
+def _valid_id(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limits.ID_MAX_CHARS and "\x00" not in value
+
+
 def get_owned(*, session: Session, user: User, generation_id: str) -> Generation:
-    """The user's own generation; anyone else's (or a malformed id) is simply not found."""
-    generation = session.get(Generation, generation_id) if isinstance(generation_id, str) else None
-    if generation is None or generation.user_id != user.id:
+    """The user's own, not deleted generation; anyone else's (or a malformed id) is simply not found."""
+    generation = session.get(Generation, generation_id) if _valid_id(generation_id) else None
+    if generation is None or generation.user_id != user.id or generation.deleted_at is not None:
         raise NotFound("Дизайн не найден")
     return generation
 
 
 def list_for_user(*, session: Session, user: User, limit: int = 20, offset: int = 0,
                   status: str | None = None) -> tuple[list[Generation], int]:
-    query = select(Generation).where(Generation.user_id == user.id)
+    query = select(Generation).where(Generation.user_id == user.id, Generation.deleted_at.is_(None))
     if status:
         query = query.where(Generation.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -204,14 +169,7 @@ def list_for_user(*, session: Session, user: User, limit: int = 20, offset: int 
 
 def queue_position(*, session: Session, generation: Generation) -> int | None:
     """1 for the next job to start; None once it is no longer waiting."""
-    if generation.status != "queued":
-        return None
-    ahead = session.scalar(
-        select(func.count()).select_from(Generation).where(
-            Generation.status == "queued", Generation.created_at < generation.created_at
-        )
-    ) or 0
-    return ahead + 1
+    return queue_positions(session=session, generations=[generation]).get(generation.id)
 
 
 def queue_depth(*, session: Session) -> int:
@@ -233,52 +191,49 @@ def cancel(*, session: Session, user: User, generation_id: str) -> Generation:
 
 
 def delete(*, session: Session, store: ImageStore, user: User, generation_id: str) -> None:
+    """Soft delete: a queued or running design is cancelled first (refunded exactly once, now or when its worker
+    stops); its images and share link go; the row stays, hidden, so the ledger keeps its generation_id."""
     generation = get_owned(session=session, user=user, generation_id=generation_id)
     if generation.status in ("queued", "running"):
         cancel(session=session, user=user, generation_id=generation_id)
     delete_images(store=store, generation=generation)
-    session.delete(generation)
+    link = share_link_of(session=session, generation_id=generation.id)
+    if link is not None:
+        session.delete(link)
+    generation.image_keys, generation.preview_png, generation.deleted_at = [], None, utcnow()
     session.commit()
 
 
 def delete_images(*, store: ImageStore, generation: Generation) -> None:
-    for key in generation.image_keys or []:
+    keys = list(generation.image_keys or [])
+    for key in keys + [key for key in (generation.params or {}).get("plain_keys") or [] if key not in keys]:
         store.delete(key)
 
 
-def image_key_for(generation: Generation, index) -> str:
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(generation.image_keys or []):
+def image_key_for(generation: Generation, index, *, plain: bool = False) -> str:
+    keys = (generation.params or {}).get("plain_keys") or [] if plain else generation.image_keys or []
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(keys):
         raise NotFound("Изображение не найдено")
-    return generation.image_keys[index]
+    return keys[index]
 
 
-# Signed image links: short-lived URLs a browser <img> can load without an Authorization header.
-def _signature(secret: str, generation_id: str, index: int, expires: int) -> str:
-    msg = f"{generation_id}:{index}:{expires}".encode()
-    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
-
-
-def signed_image_path(*, settings: Settings, generation_id: str, index: int, seconds: int | None = None) -> str:
-    expires = int(time.time()) + (seconds or settings.presign_seconds * 12)
-    sig = _signature(settings.resolved_jwt_secret(), generation_id, index, expires)
-    return f"/api/images/{generation_id}/{index}.png?expires={expires}&sig={sig}"
-
-
-def verify_image_signature(*, settings: Settings, generation_id: str, index: int, expires, sig) -> None:
-    try:
-        expires = int(expires)
-    except (TypeError, ValueError):
-        raise NotFound("Изображение не найдено") from None
-    expected = _signature(settings.resolved_jwt_secret(), generation_id, index, expires)
-    if expires < time.time() or not isinstance(sig, str) or not hmac.compare_digest(expected, sig):
-        raise NotFound("Ссылка на изображение устарела или неверна")
+def viewable(*, session: Session, generation_id: str) -> Generation:
+    """A design a signed link may show: exists, not deleted, and its owner (if any) not blocked."""
+    generation = session.get(Generation, generation_id) if _valid_id(generation_id) else None
+    if generation is None or generation.deleted_at is not None:
+        raise NotFound("Изображение не найдено")
+    if generation.user_id is not None:
+        owner = session.get(User, generation.user_id)
+        if owner is None or not owner.is_active:
+            raise NotFound("Изображение не найдено")
+    return generation
 
 
 def share(*, session: Session, user: User, generation_id: str) -> ShareLink:
     generation = get_owned(session=session, user=user, generation_id=generation_id)
     if generation.status != "succeeded":
         raise Conflict("Поделиться можно только готовым дизайном")
-    link = session.scalar(select(ShareLink).where(ShareLink.generation_id == generation.id))
+    link = share_link_of(session=session, generation_id=generation.id)
     if link is None:
         link = ShareLink(generation_id=generation.id, token=secrets.token_urlsafe(16))
         session.add(link)
@@ -288,7 +243,7 @@ def share(*, session: Session, user: User, generation_id: str) -> ShareLink:
 
 def unshare(*, session: Session, user: User, generation_id: str) -> None:
     generation = get_owned(session=session, user=user, generation_id=generation_id)
-    link = session.scalar(select(ShareLink).where(ShareLink.generation_id == generation.id))
+    link = share_link_of(session=session, generation_id=generation.id)
     if link is None:
         raise NotFound("Ссылка не найдена")
     session.delete(link)
@@ -300,47 +255,24 @@ def share_link_of(*, session: Session, generation_id: str) -> ShareLink | None:
 
 
 def get_shared(*, session: Session, token: str) -> Generation:
-    link = session.scalar(select(ShareLink).where(ShareLink.token == token)) if isinstance(token, str) else None
-    if link is None:
-        raise NotFound("Ссылка недействительна или отозвана")
-    generation = session.get(Generation, link.generation_id)
-    if generation is None or generation.status != "succeeded":
+    link = session.scalar(select(ShareLink).where(ShareLink.token == token)) if _valid_id(token) else None
+    generation = session.get(Generation, link.generation_id) if link is not None else None
+    if generation is None or generation.status != "succeeded" or generation.deleted_at is not None:
         raise NotFound("Ссылка недействительна или отозвана")
     return generation
 
 
-def to_public(*, session: Session, settings: Settings, generation: Generation, base: str = "/api/generations") -> dict:
-    """The generation object of the REST contract (also what the UI renders)."""
-    images = []
-    for index, _key in enumerate(generation.image_keys or []):
-        seed = generation.seeds[index] if index < len(generation.seeds or []) else None
-        images.append({
-            "index": index, "seed": seed,
-            "url": f"{base}/{generation.id}/images/{index}",
-            "download_url": f"{base}/{generation.id}/images/{index}/download",
-            "signed_url": signed_image_path(settings=settings, generation_id=generation.id, index=index),
-        })
-    return {
-        "id": generation.id, "status": generation.status, "status_title": STATUS_TITLES[generation.status],
-        "progress": round(float(generation.progress or 0.0), 4),
-        "queue_position": queue_position(session=session, generation=generation),
-        "prompt_ru": generation.prompt_ru, "prompt_en": generation.prompt_en, "style": generation.style,
-        "size": generation.size, "width": generation.width, "height": generation.height,
-        "variants": generation.variants, "quality": generation.quality,
-        "seed": (generation.seeds or [None])[0], "seeds": generation.seeds, "cost": generation.cost,
-        "negative_prompt": generation.negative_prompt, "inscription": generation.inscription,
-        "terms": (generation.params or {}).get("terms", []),
-        "prompt_truncated": (generation.params or {}).get("truncated", False),
-        "init_generation_id": generation.init_generation_id, "init_index": generation.init_index,
-        "strength": generation.strength, "images": images, "error": generation.error,
-        "created_at": generation.created_at, "started_at": generation.started_at,
-        "finished_at": generation.finished_at,
-    }
-
-
-def translate(*, settings: Settings, queue: JobQueue, prompt) -> dict:
-    """Free preview of the English prompt with the confectionery terms applied, so the user can edit it."""
-    prompt_ru = validate_prompt(prompt)
+def translate(*, settings: Settings, queue: JobQueue, request: TranslateRequest | None = None,
+              prompt: str | None = None) -> dict:
+    """Free preview of the English prompt with the confectionery terms applied, so the user can edit it.
+    The same `generation.translation` path as the job; pipeline errors become `InvalidInput` here, once.
+    `prompt`: a loose value from a form, validated like the REST body."""
+    if request is None:
+        request = parse_request({"prompt": prompt}, TranslateRequest)
     ensure_models_present(settings)
-    result = queue.translate(prompt_ru, timeout=settings.translate_timeout_seconds)
-    return {"prompt_ru": prompt_ru, "prompt_en": result["prompt_en"], "terms": result["terms"]}
+    item = TranslationInput(prompt_ru=request.prompt, negative_prompt=request.negative_prompt or "")
+    try:
+        result = queue.translate(item, timeout=settings.translate_timeout_seconds)
+    except PipelineError as exc:
+        raise InvalidInput(exc.message_ru) from None
+    return result.as_public(request.prompt)

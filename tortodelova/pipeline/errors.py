@@ -12,6 +12,18 @@ class PipelineError(Exception):
         super().__init__(message_ru)
         self.message_ru = message_ru
 
+    def __reduce__(self):
+        # Pipeline errors cross the job queue as values (pickled by Huey); subclasses take keyword-only data, so
+        # they are rebuilt from the message and the data they carry instead of calling their constructor again.
+        return _rebuild, (type(self), self.message_ru, dict(self.__dict__))
+
+
+def _rebuild(cls, message_ru: str, state: dict) -> "PipelineError":
+    error = cls.__new__(cls)
+    PipelineError.__init__(error, message_ru)
+    error.__dict__.update(state)
+    return error
+
 
 class EmptyPrompt(PipelineError):
     def __init__(self):
@@ -53,3 +65,4 @@ class GenerationCancelled(PipelineError):
 class BadOutput(PipelineError):
     def __init__(self, message_ru: str = "Модель вернула пустое (чёрное) изображение. Попробуйте другой seed."):
         super().__init__(message_ru)
+

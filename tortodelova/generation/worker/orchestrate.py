@@ -1,0 +1,182 @@
+"""One run of the worker: claim → load models → batch partners → translate → generate → post-process → store →
+succeeded, or failed/cancelled with exactly one refund. Receives ids only; one commit per state change."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from tortodelova.db import session_scope
+from tortodelova.errors import ServiceUnavailable
+from tortodelova.generation.models import Generation
+from tortodelova.generation.translation import Translation, TranslationInput, translate_all
+from tortodelova.generation.worker import storing
+from tortodelova.generation.worker.claim import Heartbeat, batch_limit, claim, claim_partners
+from tortodelova.generation.worker.postprocess import postprocess
+from tortodelova.generation.worker.progress import Progress, note_cancels, set_progress
+from tortodelova.limits import DEFAULT_COLOR, DEFAULT_FONT, DEFAULT_POSITION
+from tortodelova.pipeline import prompts
+from tortodelova.pipeline.errors import GenerationCancelled, PipelineError
+
+logger = logging.getLogger(__name__)
+
+FAILED_MESSAGE = "Не удалось создать изображение. Кредиты возвращены — попробуйте ещё раз."
+STORAGE_FAILED_MESSAGE = "Не удалось сохранить изображение в хранилище. Кредиты возвращены — попробуйте позже."
+CANCELLED_MESSAGE = "Отменено пользователем"
+
+
+@dataclass(frozen=True)
+class Inscription:
+    """The lettering to draw: from the request (explicit) or the quoted text the prompt asked for."""
+
+    text: str
+    font: str = DEFAULT_FONT
+    color: str = DEFAULT_COLOR
+    position: str = DEFAULT_POSITION
+
+
+@dataclass
+class Job:
+    """One generation inside a (possibly multi-job) batch: where its images sit and how it ended."""
+
+    generation: Generation
+    first: int = 0  # index of its first image in the batch
+    translation: Translation | None = None
+    inscription: Inscription | None = None
+    built: prompts.BuiltPrompt | None = None
+    params: dict = field(default_factory=dict)
+    stored: list[str] = field(default_factory=list)
+    plain_stored: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.generation.id
+
+    @property
+    def count(self) -> int:
+        return len(self.generation.seeds)
+
+
+def run(ctx, generation_id: str) -> str:
+    """Run this generation (and, on a GPU, up to BATCH_MAX_JOBS-1 queued look-alikes in the same batch) to a final
+    state. Returns this generation's final status ("skipped" when it was not queued any more)."""
+    with session_scope(ctx.session_factory) as session:
+        lead = claim(session=session, generation_id=generation_id, worker=ctx.name)
+    if lead is None:
+        logger.info("generation %s is not queued any more; skipping", generation_id)
+        return "skipped"
+    # Beat from the moment the job is ours: loading the models below may take longer than STALE_AFTER_SECONDS.
+    with Heartbeat(ctx, [lead.id]) as heartbeat:
+        try:
+            generator = ctx.models.generator
+        except Exception as exc:
+            logger.exception("models failed to load for generation %s", lead.id)
+            message = exc.message_ru if isinstance(exc, PipelineError) else FAILED_MESSAGE
+            return storing.finish(ctx, lead.id, message)
+        with session_scope(ctx.session_factory) as session:
+            partners = claim_partners(session=session, lead=lead, worker=ctx.name,
+                                      limit=batch_limit(ctx.settings, generator) - 1)
+        if partners:
+            logger.info("generation %s runs in a batch with %s", generation_id, [g.id for g in partners])
+            heartbeat.generation_ids = [lead.id] + [g.id for g in partners]
+        jobs, first = [], 0
+        for generation in [lead, *partners]:
+            jobs.append(Job(generation=generation, first=first))
+            first += len(generation.seeds)
+        return run_jobs(ctx, jobs)[generation_id]
+
+
+def run_jobs(ctx, jobs: list[Job]) -> dict[str, str]:
+    try:
+        result = generate(ctx, jobs)
+    except GenerationCancelled:
+        return {job.id: storing.finish(ctx, job.id, CANCELLED_MESSAGE, status="cancelled") for job in jobs}
+    except PipelineError as exc:
+        logger.warning("generations %s failed: %s", [job.id for job in jobs], exc.message_ru)
+        return {job.id: storing.finish(ctx, job.id, exc.message_ru) for job in jobs}
+    except Exception:
+        logger.exception("generations %s failed", [job.id for job in jobs])
+        return {job.id: storing.finish(ctx, job.id, FAILED_MESSAGE) for job in jobs}
+    return {job.id: finish_job(ctx, job, result) for job in jobs}
+
+
+def finish_job(ctx, job: Job, result) -> str:
+    if job.cancelled:
+        return storing.finish(ctx, job.id, CANCELLED_MESSAGE, status="cancelled")
+    try:
+        # The single post-processing step between the generator and the store (lettering hooks in here).
+        finished = postprocess(ctx, job, result.images[job.first:job.first + job.count])
+        storing.store(ctx, job, finished, result)
+        return storing.finish_succeeded(ctx, job)
+    except ServiceUnavailable as exc:
+        logger.warning("generation %s: dependency down: %s", job.id, exc.message)
+        storing.cleanup(ctx, job.stored + job.plain_stored)
+        return storing.finish(ctx, job.id, STORAGE_FAILED_MESSAGE)
+    except PipelineError as exc:
+        logger.warning("generation %s failed after generating: %s", job.id, exc.message_ru)
+        storing.cleanup(ctx, job.stored + job.plain_stored)
+        return storing.finish(ctx, job.id, exc.message_ru)
+    except Exception:
+        logger.exception("generation %s failed while storing", job.id)
+        storing.cleanup(ctx, job.stored + job.plain_stored)
+        return storing.finish(ctx, job.id, FAILED_MESSAGE)
+
+
+def resolve_inscription(generation: Generation, translation: Translation) -> Inscription | None:
+    if generation.inscription_explicit:  # the request said what to draw (null: nothing)
+        if not generation.inscription:
+            return None
+        return Inscription(generation.inscription, **(generation.inscription_options or {}))
+    return Inscription(translation.inscription) if translation.inscription else None
+
+
+def prepare(ctx, jobs: list[Job], tokenizer) -> None:
+    """Translate every job in one batch and build its prompt for its style (the same path as the preview)."""
+    inputs = [TranslationInput(prompt_ru=job.generation.prompt_ru, negative_prompt=job.generation.negative_prompt,
+                               prompt_en=job.generation.prompt_en if job.generation.prompt_en_given else None)
+              for job in jobs]
+    needs_translator = any(job.generation.negative_prompt or not job.generation.prompt_en_given for job in jobs)
+    translator = ctx.models.translator if needs_translator else None
+    for job, translation in zip(jobs, translate_all(translator, inputs)):
+        job.translation = translation
+        job.inscription = resolve_inscription(job.generation, translation)
+        job.built = prompts.build_prompt(
+            translation.prompt_en, style=job.generation.style, negative_extra=translation.negative_prompt_en,
+            inscription=job.inscription.text if job.inscription and job.inscription.position == "plaque" else None,
+            tokenizer=tokenizer)
+        job.params = {"terms": translation.terms, "prompt": job.built.prompt,
+                      "negative_prompt": job.built.negative_prompt, "truncated": job.built.truncated}
+        set_progress(ctx, job.id, 0.05, prompt_en=translation.prompt_en,
+                     negative_prompt_en=translation.negative_prompt_en or None,
+                     inscription=job.inscription.text if job.inscription else None,
+                     inscription_options=({"font": job.inscription.font, "color": job.inscription.color,
+                                           "position": job.inscription.position} if job.inscription else None),
+                     params=job.params)
+
+
+def generate(ctx, jobs: list[Job]):
+    from tortodelova.pipeline.generator import ImageRequest
+
+    # 1. Translate and build each job's prompt for its style.
+    generator = ctx.models.generator
+    prepare(ctx, jobs, getattr(generator, "tokenizer", None))
+
+    # 2. The source image of a variation (such a job always runs alone).
+    lead = jobs[0].generation
+    init_image = storing.load_init_image(ctx, lead) if lead.init_generation_id is not None else None
+
+    # 3. Denoise every image of every job as one batch, one seed per image; cancel stops at the next step.
+    per_image = [job for job in jobs for _ in range(job.count)]
+    single = len(jobs) == 1
+    request = ImageRequest(
+        prompt=jobs[0].built.prompt if single else [job.built.prompt for job in per_image],
+        negative_prompt=jobs[0].built.negative_prompt if single else [job.built.negative_prompt for job in per_image],
+        width=lead.width, height=lead.height, seeds=[seed for job in jobs for seed in job.generation.seeds],
+        quality=lead.quality, init_image=init_image, strength=lead.strength,
+        preview_indices=[job.first for job in jobs],
+    )
+    result = generator(request, callback=Progress(ctx, jobs))
+    note_cancels(ctx, jobs)
+    if all(job.cancelled for job in jobs):
+        raise GenerationCancelled()
+    return result

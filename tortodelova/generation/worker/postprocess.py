@@ -1,0 +1,20 @@
+"""The one place where finished pictures change before they are stored (the lettering of issue 12 hooks in here).
+
+`postprocess` receives the job (its generation row, translation, built prompt and resolved inscription) and the
+pictures the generator made for it, and returns what to store: `images` (shown, e.g. lettered) and, when they differ,
+`plain` (the same pictures untouched, stored next to them and served as `plain_url`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Finished:
+    images: list
+    plain: list | None = None  # set only when `images` were changed (lettering drawn)
+
+
+def postprocess(ctx, job, images: list) -> Finished:
+    """No change yet: SD's pictures as they are. Lettering: draw `job.inscription` on copies, return both."""
+    return Finished(images=list(images))

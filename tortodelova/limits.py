@@ -1,0 +1,43 @@
+"""Limits and enumerations of a generation request, in one place.
+
+Imported by the request schema, the service, the pipeline's input checks and the UI, so a limit changes once.
+Infrastructure level: imports nothing from the project.
+"""
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+PROMPT_MAX_CHARS = 500
+NEGATIVE_MAX_CHARS = 500
+PROMPT_EN_MAX_CHARS = 1000
+SEED_MAX = 2**32 - 1
+MAX_VARIANTS = 4
+STRENGTH_RANGE = (0.2, 0.9)
+STRENGTH_DEFAULT = 0.6
+INSCRIPTION_MAX_CHARS = 40
+ID_MAX_CHARS = 64  # generation and upload ids are UUIDs; anything longer is not ours
+
+SizeName = Literal["square", "portrait", "landscape"]
+QualityName = Literal["fast", "standard"]
+FontName = Literal["script", "serif", "sans"]
+ColorName = Literal["gold", "white", "chocolate", "pink", "black"]
+PositionName = Literal["plaque", "top", "center", "bottom"]
+StatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+SIZE_NAMES: tuple[str, ...] = get_args(SizeName)
+QUALITY_NAMES: tuple[str, ...] = get_args(QualityName)
+FONT_NAMES: tuple[str, ...] = get_args(FontName)
+COLOR_NAMES: tuple[str, ...] = get_args(ColorName)
+POSITION_NAMES: tuple[str, ...] = get_args(PositionName)
+STATUS_NAMES: tuple[str, ...] = get_args(StatusName)
+FINAL_STATUS_NAMES = ("succeeded", "failed", "cancelled")
+
+DEFAULT_SIZE = "square"
+DEFAULT_QUALITY = "standard"
+DEFAULT_FONT = "script"
+DEFAULT_COLOR = "gold"
+DEFAULT_POSITION = "plaque"
+
+STATUS_TITLES = {
+    "queued": "В очереди", "running": "Рисуем", "succeeded": "Готово", "failed": "Ошибка", "cancelled": "Отменено",
+}
