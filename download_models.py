@@ -4,6 +4,10 @@
     python download_models.py --check         # report; exit status 1 when a required model is missing
     python download_models.py --tiny          # tiny random models in the real layout, no network (tests, demos)
     python download_models.py --only taesd lcm-lora-sdv1-5
+    python download_models.py --no-openvino   # skip the OpenVINO conversion (GPU-only or torch-only servers)
+
+After the models are there, the generator is converted to OpenVINO IR under MODELS_DIR/openvino (once; minutes for
+the full-size models), which the CPU backend loads; OPENVINO_INT8=weights|full converts the int8 variant instead.
 """
 
 import argparse
@@ -28,7 +32,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode.add_argument("--tiny", action="store_true", help="build tiny random models (no network)")
     parser.add_argument("--only", nargs="+", choices=list(MODEL_SPECS), metavar="NAME",
                         help=f"download only these: {', '.join(MODEL_SPECS)}")  # fmt: skip
+    parser.add_argument("--no-openvino", action="store_true", help="do not convert the generator to OpenVINO")
     return parser.parse_args(argv)
+
+
+def convert_openvino(models_dir: Path, environ=os.environ) -> None:
+    """Convert the generator for the OpenVINO CPU backend (skipped when openvino is not installed)."""
+    from tortodelova.pipeline.models import GENERATOR_DIR, is_present
+    from tortodelova.pipeline.openvino_backend import available
+
+    if not available() or not is_present(models_dir, GENERATOR_DIR):
+        return
+    from tortodelova.pipeline.openvino_cache import ensure_converted
+
+    ensure_converted(models_dir, int8=environ.get("OPENVINO_INT8", "off"), progress=print)
 
 
 def format_status(models_dir: Path, status: ModelStatus) -> str:
@@ -54,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         status = check_models(args.models_dir)
     else:
         status = ensure_models(args.models_dir, offline=False, names=args.only)
+    if not args.check and not args.no_openvino and status.ok:
+        convert_openvino(args.models_dir)
     print(format_status(args.models_dir, status))
     return 0 if status.ok else 1
 

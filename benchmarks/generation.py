@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import platform
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -42,11 +43,15 @@ NEGATIVE = "blurry, deformed, text, watermark, low quality"
 ORIGINAL = {"steps": 20, "guidance": 7.5, "attention_slicing": "max"}
 ROWS = (
     "original", "standard", "fast", "fast+taesd", "standard-bf16", "fast+taesd-bf16", "standard-fp32",
-    "fast+taesd-fp32", "standard-channels-last", "fast-fused",
+    "fast+taesd-fp32", "standard-channels-last", "fast-fused", "standard-openvino", "fast+taesd-openvino",
+    "standard-openvino-fp32", "fast+taesd-openvino-fp32", "standard-openvino-int8w", "fast+taesd-openvino-int8w",
+    "standard-openvino-int8", "fast+taesd-openvino-int8",
 )  # fmt: skip
-# "standard"/"fast+taesd" run in the service's own dtype choice (bf16 on CPUs with AMX/AVX512-BF16, else fp32);
-# the -fp32 rows show what that choice is worth on this machine.
-DEFAULT_ROWS = ("original", "standard", "fast+taesd", "standard-fp32", "fast+taesd-fp32")
+# "standard"/"fast+taesd" are the torch backend in the service's own dtype choice (bf16 on CPUs with
+# AMX/AVX512-BF16, else fp32); the -fp32 rows show what that choice is worth on this machine. "-openvino" rows run
+# the OpenVINO backend (what GENERATION_BACKEND=auto picks on a CPU) in the same precision choice; -int8w / -int8 are
+# its OPENVINO_INT8=weights / full variants (converted once into the cache, minutes).
+DEFAULT_ROWS = ("original", "standard", "fast+taesd", "standard-openvino", "fast+taesd-openvino")
 
 SD15_UNET = dict(
     sample_size=64, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(320, 640, 1280, 1280),
@@ -133,6 +138,7 @@ class PeakMemory:
 @dataclass
 class Row:
     name: str
+    backend: str  # torch | openvino-bf16 | openvino-f32 (+ -int8w / -int8)
     device: str
     dtype: str
     resolution: str
@@ -179,11 +185,12 @@ class StepClock:
         return min(b - a for a, b in zip(self.times, self.times[1:]))
 
 
-def make_row(name, *, device, dtype, size, batch, scheduler, steps, evals, clock, timings, png_s, peak):
+def make_row(name, *, device, dtype, size, batch, scheduler, steps, evals, clock, timings, png_s, peak,
+             backend="torch"):
     evals_measured = len(clock.times) - 1
     total = timings["encode"] + clock.per_eval * evals + timings["decode"] + png_s
     return Row(
-        name=name, device=device.type, dtype=str(dtype).removeprefix("torch."), resolution=f"{size[0]}x{size[1]}",
+        name=name, backend=backend, device=device.type, dtype=str(dtype).removeprefix("torch."), resolution=f"{size[0]}x{size[1]}",
         batch=batch, scheduler=scheduler, steps=steps, evals_measured=evals_measured, evals=evals,
         encode_s=timings["encode"], denoise_s=timings["denoise"], step_s=clock.per_eval, decode_s=timings["decode"],
         png_s=png_s, image_s=total / batch, peak_gib=peak / 1024**3, extrapolated=evals != evals_measured,
@@ -259,15 +266,20 @@ def run_quality(generator, name: str, *, quality: str, size, batch, steps: int |
         result = generator(request, callback=clock)
         png_s = encode_pngs(result.images)
     evals = unet_evals(generator.schedulers[sampling.scheduler], sampling.steps)
-    return make_row(name, device=generator.device, dtype=generator.dtype, size=size, batch=batch,
+    dtype = generator.dtype if generator.backend == "torch" else generator.backend.split("-")[1]
+    return make_row(name, device=generator.device, dtype=dtype, size=size, batch=batch,
                     scheduler=result.scheduler, steps=sampling.steps, evals=evals, clock=clock, timings=result.timings,
-                    png_s=png_s, peak=memory.peak)  # fmt: skip
+                    png_s=png_s, peak=memory.peak, backend=generator.backend)  # fmt: skip
 
 
-def load_generator(models_dir: Path, device: str, dtype):
+def load_generator(models_dir: Path, device: str, dtype, backend: str = "torch", int8: str = "off"):
     from tortodelova.pipeline.generator import CakeGenerator
 
-    return CakeGenerator.from_pretrained(models_dir, device=device, dtype=dtype, sizes=None)
+    generator = CakeGenerator.from_pretrained(models_dir, device=device, dtype=dtype, sizes=None, backend=backend,
+                                              int8=int8)  # fmt: skip
+    if int8 != "off":
+        generator.backend += "-int8w" if int8 == "weights" else "-int8"
+    return generator
 
 
 def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, threads, repeats=1) -> list[Row]:
@@ -275,14 +287,15 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
     generators = {}
     default_dtype = None  # CakeGenerator's choice: bf16/fp16 on CUDA, bf16 on CPUs with AMX, else fp32
 
-    def generator_for(dtype):
-        if str(dtype) not in generators:
+    def generator_for(dtype, backend="torch", int8="off"):
+        key = f"{dtype}-{backend}-{int8}"
+        if key not in generators:
             generators.clear()
             gc.collect()
-            generators[str(dtype)] = load_generator(models_dir, device.type, dtype)
+            generators[key] = load_generator(models_dir, device.type, dtype, backend, int8)
             if threads:
                 torch.set_num_threads(threads)
-        return generators[str(dtype)]
+        return generators[key]
 
     def run_row(name: str, size, batch: int) -> Row:
         if name == "original":
@@ -300,6 +313,12 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
             base = generator_for(default_dtype)
             generator = CakeGenerator(base.pipe, taesd=None, lcm_adapter=base.lcm_adapter, sizes=None)
             return run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
+        if "-openvino" in name:
+            quality = "standard" if name.startswith("standard") else "fast"
+            dtype = torch.float32 if name.endswith("-fp32") else default_dtype
+            int8 = {"int8w": "weights", "int8": "full"}.get(name.rsplit("-", 1)[1], "off")
+            generator = generator_for(dtype, "openvino", int8)
+            return run_quality(generator, name, quality=quality, size=size, batch=batch, steps=steps)
         if name.endswith(("-bf16", "-fp32")):
             quality = "standard" if name.startswith("standard") else "fast"
             dtype = torch.bfloat16 if name.endswith("-bf16") else torch.float32
@@ -339,13 +358,13 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
 
 
 def format_table(rows: list[Row]) -> str:
-    header = ("row", "device", "dtype", "size", "batch", "scheduler", "steps", "UNet evals", "encode s",
+    header = ("row", "backend", "device", "dtype", "size", "batch", "scheduler", "steps", "UNet evals", "encode s",
               "denoise s run", "s/eval", "decode s", "png s", "s/image", "peak GiB", "vs original")  # fmt: skip
     lines = []
     for row in rows:
         mark = "*" if row.extrapolated else ""
         lines.append((
-            row.name, row.device, row.dtype, row.resolution, str(row.batch), row.scheduler, str(row.steps),
+            row.name, row.backend, row.device, row.dtype, row.resolution, str(row.batch), row.scheduler, str(row.steps),
             f"{row.evals} ({row.evals_measured} run)" if row.extrapolated else str(row.evals),
             f"{row.encode_s:.2f}", f"{row.denoise_s:.1f}", f"{row.step_s:.2f}", f"{row.decode_s:.2f}",
             f"{row.png_s:.3f}",
@@ -364,18 +383,46 @@ def format_table(rows: list[Row]) -> str:
 
 
 def check_targets(rows: list[Row]) -> list[str]:
+    """Issue 14's CPU targets at 512x512: OpenVINO fast >= 1.3x torch fast and >= 30x the original; standard >= 1.3x."""
     lines = []
+
+    def find(name, like):
+        return next((r for r in rows if r.name == name and (r.resolution, r.batch) == (like.resolution, like.batch)),
+                    None)  # fmt: skip
+
     for row in rows:
-        if row.speedup is None or row.name == "original":
+        if row.device != "cpu" or row.name not in ("standard-openvino", "fast+taesd-openvino"):
             continue
-        if row.name == "fast+taesd" and row.device == "cpu" and row.resolution == "512x512":
-            verdict = "PASS" if row.speedup >= 8 else "FAIL"
-            lines.append(f"target: CPU 512x512 fast end to end >= 8x the original: {row.speedup:.2f}x {verdict}")
-        if row.name == "standard":
-            verdict = "PASS" if row.speedup >= 1 else "FAIL"
-            lines.append(f"target: standard not slower than the original ({row.resolution}, batch {row.batch}): "
-                         f"{row.speedup:.2f}x {verdict}")  # fmt: skip
+        torch_row = find(row.name.removesuffix("-openvino"), row)
+        where = f"({row.resolution}, batch {row.batch})"
+        if torch_row is not None:
+            ratio = torch_row.image_s / row.image_s
+            lines.append(f"target: {row.name} >= 1.3x torch {torch_row.name} {where}: {ratio:.2f}x "
+                         f"{'PASS' if ratio >= 1.3 else 'FAIL'}")  # fmt: skip
+        if row.name.startswith("fast") and row.speedup is not None:
+            lines.append(f"target: {row.name} >= 30x the original {where}: {row.speedup:.1f}x "
+                         f"{'PASS' if row.speedup >= 30 else 'FAIL'}")  # fmt: skip
     return lines
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                flags = Path("/proc/cpuinfo").read_text()
+                extras = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
+                return f"{line.split(':', 1)[1].strip()} ({', '.join(extras) or 'no bf16 units'})"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def openvino_version() -> str | None:
+    try:
+        import openvino
+    except ImportError:
+        return None
+    return openvino.__version__
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -404,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = run_rows(args.rows, models_dir=args.models_dir, device=args.device, sizes=args.resolutions,
                     batches=args.batch_sizes, steps=args.steps, threads=args.threads, repeats=args.repeats)  # fmt: skip
     print()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+    print(f"{cpu_name()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, load average {load_before:.1f} at start, "
           f"{os.getloadavg()[0]:.1f} at end")  # fmt: skip
     print(format_table(rows))
@@ -412,7 +459,11 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"parameters": counts, "rows": [asdict(row) for row in rows]}, indent=2))
+        machine = {"cpu": cpu_name(), "cpus": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                   "load_start": load_before, "load_end": os.getloadavg()[0], "openvino": openvino_version(),
+                   "command": " ".join(["python -m benchmarks.generation", *(argv if argv is not None else sys.argv[1:])])}
+        args.json.write_text(json.dumps({"machine": machine, "parameters": counts, "targets": check_targets(rows),
+                                         "rows": [asdict(row) for row in rows]}, indent=2))  # fmt: skip
     return 0
 
 

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     require_models: bool = True
     # Seconds to sleep in every denoising step: fault-injection tests use it to catch a job mid-run.
     step_delay_seconds: float = 0.0
+    # Generation backend on CPU: auto (OpenVINO when installed, torch on GPUs), torch, openvino. The worker passes
+    # these to CakeGenerator.from_pretrained; int8 (OpenVINO only: off | weights | full) trades quality for speed.
+    generation_backend: str = "auto"
+    openvino_int8: str = "off"
 
     # Demo
     demo_daily_cap: int = 200

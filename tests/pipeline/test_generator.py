@@ -17,7 +17,7 @@ NEGATIVE = "blurry, text"
 
 @pytest.fixture(scope="module")
 def generator(tiny_models_dir) -> CakeGenerator:
-    return CakeGenerator.from_pretrained(tiny_models_dir, device="cpu")
+    return CakeGenerator.from_pretrained(tiny_models_dir, device="cpu", backend="torch")
 
 
 def make_request(**overrides) -> ImageRequest:

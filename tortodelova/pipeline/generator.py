@@ -33,6 +33,7 @@ MAX_IMAGES = 16  # one batch: up to BATCH_MAX_JOBS jobs of up to 4 variants each
 STRENGTH_RANGE = (0.2, 0.9)
 MAX_SEED = 2**63 - 1
 LCM_ADAPTER = "lcm"
+BACKENDS = ("auto", "torch", "openvino")
 # Below this much GPU memory, attention slicing trades speed for fitting 4 images at 768 px in memory.
 LOW_VRAM_BYTES = 6 * 1024**3
 
@@ -100,6 +101,20 @@ def resolve_device(device: str = "auto", dtype: torch.dtype | None = None) -> tu
     return device, dtype
 
 
+def resolve_backend(backend: str | None, device: torch.device) -> str:
+    """"openvino" or "torch" for a GENERATION_BACKEND setting (auto: OpenVINO on CPU when it is installed)."""
+    backend = backend or os.environ.get("GENERATION_BACKEND", "auto")
+    if backend not in BACKENDS:
+        raise ValueError(f"GENERATION_BACKEND has to be one of {BACKENDS} but is {backend!r}")
+    if backend == "auto":
+        from tortodelova.pipeline.openvino_backend import available
+
+        backend = "openvino" if device.type == "cpu" and available() else "torch"
+    if backend == "openvino" and device.type != "cpu":
+        raise ValueError(f"the OpenVINO backend runs on the CPU, not on {device}")
+    return backend
+
+
 def physical_cores() -> int:
     import psutil
 
@@ -146,6 +161,7 @@ class CakeGenerator:
         sizes: tuple[tuple[int, int], ...] | None = SIZES,
         preview_every: int | None = None,
         preview_decoder: str = "linear",
+        backend: str = "torch",
     ):
         from diffusers import DPMSolverMultistepScheduler, LCMScheduler, StableDiffusionImg2ImgPipeline
 
@@ -159,6 +175,7 @@ class CakeGenerator:
         self.sizes = sizes
         self.preview_every = preview_every
         self.preview_decoder = preview_decoder
+        self.backend = backend  # "torch" | "openvino-bf16" | "openvino-f32"
         config = pipe.scheduler.config
         self.schedulers = {
             "dpm++2m-karras": DPMSolverMultistepScheduler.from_config(
@@ -178,9 +195,15 @@ class CakeGenerator:
         dtype: torch.dtype | None = None,
         compile: bool = False,
         channels_last: bool | None = None,
+        backend: str | None = None,
+        int8: str | None = None,
         **kwargs,
     ) -> "CakeGenerator":
-        """Load DreamShaper 8 (+ LCM-LoRA and TAESD when present) from ``models_dir`` once per process."""
+        """Load DreamShaper 8 (+ LCM-LoRA and TAESD when present) from ``models_dir`` once per process.
+
+        ``backend``: "auto" (OpenVINO on CPU when installed, else torch), "torch" or "openvino"; None reads
+        ``GENERATION_BACKEND``. ``int8`` (OpenVINO only): "off", "weights" or "full"; None reads ``OPENVINO_INT8``.
+        """
         from diffusers import AutoencoderTiny, StableDiffusionPipeline
 
         models_dir = Path(models_dir)
@@ -189,6 +212,16 @@ class CakeGenerator:
         device, dtype = resolve_device(device, dtype)
         if device.type == "cpu":
             torch.set_num_threads(physical_cores())
+        if resolve_backend(backend, device) == "openvino":
+            from tortodelova.pipeline.openvino_backend import load_pipeline
+
+            precision = "bf16" if dtype == torch.bfloat16 else "f32"
+            int8 = int8 or os.environ.get("OPENVINO_INT8", "off")
+            pipe, taesd = load_pipeline(models_dir, precision=precision, threads=physical_cores(), int8=int8,
+                                        vae_dtype=dtype)  # fmt: skip
+            lcm_adapter = LCM_ADAPTER if pipe.unet.lcm is not None else None
+            kwargs.setdefault("preview_decoder", "linear")
+            return cls(pipe, taesd=taesd, lcm_adapter=lcm_adapter, backend=f"openvino-{precision}", **kwargs)
         # fp16 overflows in the SD 1.5 VAE decoder (NaN/black images); bf16 and fp32 do not.
         vae_dtype = torch.float32 if dtype == torch.float16 else dtype
 
