@@ -40,9 +40,10 @@ CATEGORIES = {
 }
 
 _WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
-# Between the words of one term: spaces and at most one hyphen or dash («торт - цифра», «кап-кейк»). A comma or a
-# full stop ends the phrase: «крем, чиз» is not крем-чиз.
-_JOINER = re.compile(r"\s*[-‐–]?\s*")
+# Between the words of one term: spaces, quotes and at most one hyphen or dash («торт - цифра», «кап-кейк»,
+# «торт "Прага"»). A comma or a full stop ends the phrase: «крем, чиз» is not крем-чиз.
+_QUOTES = "\"«»„“”"
+_JOINER = re.compile(rf"[\s{_QUOTES}]*[-‐–]?[\s{_QUOTES}]*")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # "три яруса" is genitive singular in form but plural in meaning
 _PAUCAL = re.compile(r"(?:^|[^а-яё0-9])(?:два|две|три|четыре|оба|обе|[234])\s+$", re.IGNORECASE)
@@ -153,28 +154,38 @@ def _morph():
 
 @lru_cache(maxsize=65536)
 def analyse(word: str) -> tuple[tuple[str, bool], ...]:
-    """(lemma, is plural) for each reading of a normalized word, most likely first; the word itself comes last."""
+    """(lemma, is plural) for each reading of a normalized word, most likely first."""
     if not has_cyrillic(word):
-        return ((word, False),)
+        return ()
     parses = _morph().parse(word)
     common = [parse for parse in parses if not _PROPER & parse.tag.grammemes]
-    readings = [(normalize(parse.normal_form), parse.tag.number == "plur") for parse in (common or parses)]
-    return (*dict.fromkeys(readings), (word, False))
+    return tuple(dict.fromkeys((normalize(parse.normal_form), parse.tag.number == "plur") for parse in common or parses))
 
 
 @lru_cache(maxsize=65536)
 def lemmas(word: str) -> frozenset[str]:
-    return frozenset(lemma for lemma, _ in analyse(word))
+    """The word's possible lemmas and the word itself (indeclinable loanwords: безе, айвори)."""
+    return frozenset(lemma for lemma, _ in analyse(word)) | {word}
 
 
 def pattern_lemmas(word: str) -> frozenset[str]:
-    """Lemmas a glossary word may show in a text. For a word the dictionary lacks (капкейк, кейкпопс) pymorphy
-    guesses a lemma per form, and not always the same one, so the lemmas of each form of its guessed paradigm count."""
-    found = lemmas(word)
-    if has_cyrillic(word) and not _morph().word_is_known(word):
-        parses = [parse for parse in _morph().parse(word) if not _PROPER & parse.tag.grammemes][:2]
-        found = found.union(*(lemmas(normalize(form.word)) for parse in parses for form in parse.lexeme))
-    return found
+    """Keys a glossary word matches in a text: its lemmas and, for a word the dictionary lacks (капкейк, кейкпопс),
+    every form of its guessed paradigm as written: pymorphy guesses such a lemma per form, and not always the same
+    one, but it inflects the glossary word consistently."""
+    if not has_cyrillic(word):
+        return lemmas(word)
+    if _morph().word_is_known(word):
+        return lemmas(word)  # the dictionary's own paradigm: its lemma is the same in every form
+    parses = [parse for parse in _morph().parse(word) if not _PROPER & parse.tag.grammemes] or _morph().parse(word)
+    best = parses[0].normal_form
+    forms = {normalize(form.word) for parse in parses if parse.normal_form == best for form in parse.lexeme}
+    return lemmas(word) | forms
+
+
+@lru_cache(maxsize=65536)
+def _surely_plural(word: str) -> bool:
+    """A dictionary word that is plural in every reading (вафельные, сахарными), not a guess."""
+    return has_cyrillic(word) and _morph().word_is_known(word) and all(plural for _, plural in analyse(word))
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -253,15 +264,21 @@ def _matcher() -> _Matcher:
 def _is_plural(match: _Match, tokens: list[_Token], text: str) -> bool:
     if _PAUCAL.search(text[max(0, match.start - 12) : match.start]):
         return True
-    index = next(i for i, token in enumerate(tokens) if token.end == match.end)
-    group = index
-    while group > 0 and tokens[group].hyphen and tokens[group - 1].start >= match.start:
-        group -= 1
+    inside = [token for token in tokens if match.start <= token.start and token.end <= match.end]
+    # «вафельные бабочки»: the adjective settles what the noun alone leaves open (бабочки: gen. sg. or nom. pl.)
+    if any(_surely_plural(token.word) for token in inside):
+        return True
     spellings = [*match.entry.ru, *(re.sub(r"\s*-\s*", "", spelling) for spelling in match.entry.ru)]
     wanted = set().union(*(pattern_lemmas(_tokens(spelling)[-1].word) for spelling in spellings))
-    words = [tokens[index].word, "".join(token.word for token in tokens[group : index + 1])]
-    readings = [plural for word in words for lemma, plural in analyse(word) if lemma in wanted]
-    return bool(readings) and readings[0]
+    group = [inside[-1]]
+    for token in reversed(inside[:-1]):
+        if not group[0].hyphen:
+            break
+        group.insert(0, token)
+    compound = "".join(token.word for token in group)
+    readings = [plural for word in (inside[-1].word, compound) for lemma, plural in analyse(word) if lemma in wanted]
+    # бабочки, свечи: genitive singular or plural in form; a prompt lists decorations, so the plural reading wins
+    return any(readings)
 
 
 def _matches(text_ru: str) -> list[tuple[int, int, Term]]:
@@ -275,7 +292,11 @@ def _matches(text_ru: str) -> list[tuple[int, int, Term]]:
             continue
         entry = match.entry
         en = entry.en_plural if entry.en_plural and _is_plural(match, tokens, text_ru) else entry.en
-        taken.append((match.start, match.end, Term(ru=text_ru[match.start : match.end], en=en)))
+        end = match.end
+        # торт «Прага»: the closing quote goes with the name, or it would dangle after the English
+        if text_ru[end : end + 1] in tuple("\"»”“") and any(q in text_ru[match.start : end] for q in "\"«„“"):
+            end += 1
+        taken.append((match.start, end, Term(ru=text_ru[match.start : end], en=en)))
     return sorted(taken, key=lambda item: item[0])
 
 
