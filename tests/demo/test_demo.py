@@ -101,7 +101,7 @@ def test_demo_design_visible_to_its_visitor_then_claimed_once(stack):
         assert body["status"] in ("queued", "running"), body
         assert time.time() < deadline
         time.sleep(0.1)
-    assert body["inscription"] == "Люблю"
+    assert body["inscription"]["text"] == "Люблю"  # v2: the inscription is an object
     assert stack.client.get(body["images"][0]["url"]).status_code == 200  # by the guest cookie
 
     # A stranger: no cookie, no token → not found; the bare id is not enough.
