@@ -168,6 +168,7 @@ def lemmas(word: str) -> frozenset[str]:
     return frozenset(lemma for lemma, _ in analyse(word)) | {word}
 
 
+@lru_cache(maxsize=8192)
 def pattern_lemmas(word: str) -> frozenset[str]:
     """Keys a glossary word matches in a text: its lemmas and, for a word the dictionary lacks (капкейк, кейкпопс),
     every form of its guessed paradigm as written: pymorphy guesses such a lemma per form, and not always the same
@@ -261,6 +262,12 @@ def _matcher() -> _Matcher:
         return _Matcher(load_glossary())
 
 
+@cache
+def _last_word_keys(entry: Entry) -> frozenset[str]:
+    spellings = [*entry.ru, *(re.sub(r"\s*-\s*", "", spelling) for spelling in entry.ru)]
+    return frozenset().union(*(pattern_lemmas(_tokens(spelling)[-1].word) for spelling in spellings))
+
+
 def _is_plural(match: _Match, tokens: list[_Token], text: str) -> bool:
     if _PAUCAL.search(text[max(0, match.start - 12) : match.start]):
         return True
@@ -268,8 +275,7 @@ def _is_plural(match: _Match, tokens: list[_Token], text: str) -> bool:
     # «вафельные бабочки»: the adjective settles what the noun alone leaves open (бабочки: gen. sg. or nom. pl.)
     if any(_surely_plural(token.word) for token in inside):
         return True
-    spellings = [*match.entry.ru, *(re.sub(r"\s*-\s*", "", spelling) for spelling in match.entry.ru)]
-    wanted = set().union(*(pattern_lemmas(_tokens(spelling)[-1].word) for spelling in spellings))
+    wanted = _last_word_keys(match.entry)
     group = [inside[-1]]
     for token in reversed(inside[:-1]):
         if not group[0].hyphen:
