@@ -51,6 +51,9 @@ def find_problems(env: Mapping[str, str]) -> list[str]:
     public = env.get("S3_PUBLIC_ENDPOINT", "")
     if "://" in public or "/" in public:
         problems.append(f"S3_PUBLIC_ENDPOINT {public!r}: нужен только хост[:порт], без схемы и пути")
+    public_url = env.get("PUBLIC_URL", "")
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", public_url):
+        problems.append(f"PUBLIC_URL {public_url!r}: нужен адрес сайта, например https://torty.example.ru")
     admin_email, admin_password = env.get("TORTODELOVA_ADMIN_EMAIL", ""), env.get("TORTODELOVA_ADMIN_PASSWORD", "")
     if bool(admin_email) != bool(admin_password):
         problems.append("TORTODELOVA_ADMIN_EMAIL и TORTODELOVA_ADMIN_PASSWORD задаются вместе (или оба пустые)")
