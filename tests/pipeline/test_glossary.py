@@ -138,6 +138,19 @@ def test_fix_translation_rewrites_mt_mistakes():
     assert fix_translation(text, []) == "two-tier cake with fondant, sponge cake and fresh flowers"
 
 
+@pytest.mark.parametrize(
+    ("english", "fixed"),
+    [
+        ("Cake with oil cream and smudges", "Cake with buttercream and drips"),
+        ("Cake for discharge from the maternity hospital", "Cake for newborn welcome home celebration"),
+        ("three storeys with waffle paper", "three tiers with wafer paper"),
+        ("Bird's milk cake", "Ptichye Moloko souffle cake"),
+    ],
+)
+def test_fix_translation_rewrites_the_new_trade_mistakes(english, fixed):
+    assert fix_translation(english, []) == fixed
+
+
 def test_fix_translation_appends_dropped_terms_once():
     terms = [Term(ru="мастикой", en="fondant"), Term(ru="безе", en="meringue kisses")]
     assert fix_translation("A white cake with fondant.", terms) == "A white cake with fondant, meringue kisses"
