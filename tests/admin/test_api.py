@@ -69,6 +69,11 @@ def test_users_search_adjust_block_delete(client, register, admin, services):
     assert client.post(f"/api/admin/users/{anna['id']}/block", headers=admin).json()["id"] == anna["id"]
     assert client.get("/api/me", headers=anna_h).status_code == 401
     assert client.post(f"/api/admin/users/{anna['id']}/unblock", headers=admin).status_code == 200
+    # v2: blocking ended anna's sessions; after the unblock she signs in again.
+    assert client.get("/api/me", headers=anna_h).status_code == 401
+    login = client.post("/api/auth/login", json={"email": "anna@example.com", "password": "кремовый-торт-123"})
+    client.cookies.clear()
+    anna_h = {"Authorization": f"Bearer {login.json()['access_token']}"}
     assert client.get("/api/me", headers=anna_h).status_code == 200
 
     assert client.delete(f"/api/admin/users/{anna['id']}", headers=admin).status_code == 204

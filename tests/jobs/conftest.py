@@ -10,7 +10,13 @@ from fastapi.testclient import TestClient
 
 @pytest.fixture(params=["local"])
 def storage_settings(request):
-    return {}
+    """The local store by default; a test that depends on the store asks for both with
+    `@pytest.mark.parametrize("storage_settings", ["local", "s3"], indirect=True)` (real S3: SeaweedFS)."""
+    if request.param == "local":
+        return {}
+    from tests.helpers import s3_settings
+
+    return s3_settings(request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket"))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from tests.jobs.test_flow import kinds, ledger_ok
+from tests.generation.helpers import kinds, ledger_ok
 from tortodelova.accounts.models import RevokedToken
 from tortodelova.db import utcnow
 from tortodelova.generation.models import Generation

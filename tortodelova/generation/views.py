@@ -57,7 +57,8 @@ def get(generation_id: str, user: CurrentUser, services: ServicesDep, session: S
     return service.to_public(session=session, generation=generation, links=links(services))
 
 
-@router.get("/generations/{generation_id}/preview", responses={200: {"content": {"image/png": {}}}, 204: {}})
+@router.get("/generations/{generation_id}/preview", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}, 204: {"description": "No preview yet"}})
 def preview(generation_id: str, user: CurrentUser, session: SessionDep):
     generation = service.get_owned(session=session, user=user, generation_id=generation_id)
     if not generation.preview_png:

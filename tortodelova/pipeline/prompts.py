@@ -22,6 +22,7 @@ __all__ = [
     "build_prompt",
     "count_tokens",
     "extract_inscription",
+    "fit_negative",
 ]
 
 CLIP_MAX_TOKENS = 77  # including the start and end tokens
@@ -199,9 +200,25 @@ def build_prompt(
     fragments += [BASE_POSITIVE[0], preset.positive, *BASE_POSITIVE[1:]]
     prompt, truncated = _fit(fragments, tokenizer)
 
-    negative_items = [negative_extra, preset.negative, BASE_NEGATIVE]
-    negatives = [
-        item.strip() for part in negative_items for item in part.split(",") if item.strip()
-    ]
-    negative_prompt, _ = _fit(list(dict.fromkeys(negatives)), tokenizer)
+    negative_prompt = fit_negative(negative_extra, style=style, tokenizer=tokenizer)
     return BuiltPrompt(prompt=prompt, negative_prompt=negative_prompt, truncated=truncated, inscription=inscription)
+
+
+def _items(*parts: str) -> list[str]:
+    return list(dict.fromkeys(item.strip() for part in parts for item in part.split(",") if item.strip()))
+
+
+def fit_negative(negative_extra: str, *, style: str, tokenizer=None, budget: int = CLIP_MAX_TOKENS) -> str:
+    """The chef's negatives first, then the style's and the base ones, within the CLIP budget.
+
+    The built-in negatives always fit on their own (a test checks every style); the chef's items take what is left
+    of the budget, item by item, and never push the built-in ones out."""
+    builtin = _items(STYLES[style].negative, BASE_NEGATIVE)
+    builtin_text, _ = _fit(builtin, tokenizer, budget=budget)
+    kept: list[str] = []
+    for item in _items(negative_extra):
+        if item in builtin:
+            continue
+        if count_tokens(", ".join([*kept, item, builtin_text]), tokenizer) <= budget:
+            kept.append(item)
+    return ", ".join([*kept, builtin_text]) if builtin_text else ", ".join(kept)
