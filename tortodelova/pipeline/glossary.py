@@ -86,6 +86,7 @@ class _Match:
     end: int
     words: int
     entry: Entry
+    splits: bool  # cuts a hyphenated compound («покрытие крем» out of «покрытие крем-чиз»)
 
 
 def has_cyrillic(text: str) -> bool:
@@ -248,7 +249,8 @@ class _Matcher:
                     ends = [node[_END] for node in children if _END in node]
                     if ends:
                         entry = min(ends, key=lambda e: e.line)
-                        found.append(_Match(tokens[first].start, tokens[last].end, last - first + 1, entry))
+                        splits = tokens[first].hyphen or (last + 1 < len(tokens) and tokens[last + 1].hyphen)
+                        found.append(_Match(tokens[first].start, tokens[last].end, last - first + 1, entry, splits))
                     frontier.append((last + 1, children))
         return found
 
@@ -290,8 +292,9 @@ def _is_plural(match: _Match, tokens: list[_Token], text: str) -> bool:
 def _matches(text_ru: str) -> list[tuple[int, int, Term]]:
     tokens = _tokens(text_ru)
     candidates = _matcher().matches(tokens)
-    # The longest phrase claims its words first: "масляный крем" before "крем", "цвета крем" before "крем".
-    candidates.sort(key=lambda m: (-m.words, -(m.end - m.start), m.start))
+    # The longest phrase claims its words first: "масляный крем" before "крем", "цвета крем" before "крем"; but a
+    # phrase that keeps hyphenated compounds whole goes before one that cuts them (крем-чиз, not «покрытие крем»).
+    candidates.sort(key=lambda m: (m.splits, -m.words, -(m.end - m.start), m.start))
     taken: list[tuple[int, int, Term]] = []
     for match in candidates:
         if any(match.start < end and start < match.end for start, end, _ in taken):
