@@ -88,6 +88,17 @@ def test_longest_phrase_wins():
     assert find_terms("шоколадным подтёком") == [Term(ru="шоколадным подтёком", en="chocolate drip")]
 
 
+def test_a_hyphenated_compound_is_not_cut_by_a_longer_phrase():
+    assert find_terms("покрытие крем-чиз") == [Term(ru="крем-чиз", en="cream cheese frosting")]
+    assert find_terms("бело-мятный") == [Term(ru="мятный", en="mint green")]  # a part alone still counts
+
+
+def test_a_quoted_cake_name_takes_its_closing_quote():
+    source, terms = prepare_source("торт «Прага» с вишней")
+    assert source == "Praga chocolate cake with glossy chocolate glaze с вишней"
+    assert terms == [Term(ru="торт «Прага»", en="Praga chocolate cake with glossy chocolate glaze")]
+
+
 def test_a_comma_ends_a_phrase():
     assert [term.en for term in find_terms("крем, чиз")] == ["cream frosting"]
     assert [term.en for term in find_terms("голый, торт")] == []
