@@ -106,7 +106,8 @@ def test_a_comma_ends_a_phrase():
 
 def test_context_decides_what_krem_is():
     terms = find_terms("торт цвета крем с заварным кремом, кремовый декор и кремовый бант")
-    assert [term.en for term in terms] == ["cream-colored", "custard", "buttercream decorations", "cream-colored", "bow"]
+    expected = ["cream-colored", "custard", "buttercream decorations", "cream-colored", "bow"]
+    assert [term.en for term in terms] == expected
 
 
 @pytest.mark.parametrize(

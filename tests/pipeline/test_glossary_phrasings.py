@@ -1,4 +1,4 @@
-"""The phrasing table: real bakers' descriptions through the real translator (tiny Marian) → trade terms in the prompt."""
+"""The phrasing table: bakers' real descriptions through the real translator (tiny Marian) → terms in the prompt."""
 
 from pathlib import Path
 

@@ -114,16 +114,16 @@ def parse_glossary(text: str) -> list[Entry]:
         category, ru, en, en_plural, notes = cells
         if category not in CATEGORIES:
             raise GlossaryError(f"line {number}: unknown category {category!r}, expected one of {sorted(CATEGORIES)}")
-        lemmas = tuple(lemma.strip() for lemma in ru.split(LEMMA_SEPARATOR))
-        if not all(lemmas) or not en:
+        spellings = tuple(spelling.strip() for spelling in ru.split(LEMMA_SEPARATOR))
+        if not all(spellings) or not en:
             raise GlossaryError(f"line {number}: RU lemmas and EN are required")
-        for lemma in lemmas:
-            if not has_cyrillic(lemma) or _WORD.sub("", lemma).strip(" -"):
-                raise GlossaryError(f"line {number}: {lemma!r} is not a Russian word or phrase")
+        for spelling in spellings:
+            if not has_cyrillic(spelling) or _WORD.sub("", spelling).strip(" -"):
+                raise GlossaryError(f"line {number}: {spelling!r} is not a Russian word or phrase")
         for english in (en, en_plural):
             if not english.isascii() or has_cyrillic(english):
                 raise GlossaryError(f"line {number}: EN {english!r} must be plain ASCII")
-        entries.append(Entry(number, category, lemmas, en, en_plural, notes))
+        entries.append(Entry(number, category, spellings, en, en_plural, notes))
     return entries
 
 
@@ -140,7 +140,9 @@ def _mt_fixes() -> tuple[tuple[re.Pattern[str], str], ...]:
             wrong, right = (cell.strip() for cell in line.split("\t"))
             pairs.append((wrong, right))
     pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
-    return tuple((re.compile(rf"(?<![\w-]){re.escape(wrong)}(?![\w-])", re.IGNORECASE), right) for wrong, right in pairs)
+    return tuple(
+        (re.compile(rf"(?<![\w-]){re.escape(wrong)}(?![\w-])", re.IGNORECASE), right) for wrong, right in pairs
+    )
 
 
 # 2. Morphology ------------------------------------------------------------------------------------------------------
@@ -160,7 +162,8 @@ def analyse(word: str) -> tuple[tuple[str, bool], ...]:
         return ()
     parses = _morph().parse(word)
     common = [parse for parse in parses if not _PROPER & parse.tag.grammemes]
-    return tuple(dict.fromkeys((normalize(parse.normal_form), parse.tag.number == "plur") for parse in common or parses))
+    readings = ((normalize(parse.normal_form), parse.tag.number == "plur") for parse in common or parses)
+    return tuple(dict.fromkeys(readings))
 
 
 @lru_cache(maxsize=65536)
@@ -255,13 +258,17 @@ class _Matcher:
         return found
 
 
-_build_lock = threading.Lock()
+_build_lock = threading.Lock()  # the worker translates from several threads: build the trie once
+
+
+def _matcher() -> _Matcher:
+    with _build_lock:
+        return _build_matcher()
 
 
 @cache
-def _matcher() -> _Matcher:
-    with _build_lock:
-        return _Matcher(load_glossary())
+def _build_matcher() -> _Matcher:
+    return _Matcher(load_glossary())
 
 
 @cache
