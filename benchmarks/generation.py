@@ -261,6 +261,8 @@ def run_quality(generator, name: str, *, quality: str, size, batch, steps: int |
     sampling = generator.sampling(ImageRequest(PROMPT, NEGATIVE, *size, seeds=[0], quality=quality))
     measured = sampling.steps if sampling.steps <= FULL_MEASURE_STEPS else steps
     request = ImageRequest(PROMPT, NEGATIVE, *size, seeds=list(range(42, 42 + batch)), quality=quality, steps=measured)
+    # Warm-up at this quality and size (first-use compilation and allocations happen once per worker process).
+    generator(ImageRequest(PROMPT, NEGATIVE, *size, seeds=list(range(batch)), quality=quality, steps=1))
     clock = StepClock(generator.device)
     with PeakMemory(generator.device) as memory:
         result = generator(request, callback=clock)
@@ -347,8 +349,14 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
         for batch in batches:
             for name in rows:
                 print(f"  {name} {size[0]}x{size[1]} batch {batch}...", flush=True)
-                runs = [run_row(name, size, batch) for _ in range(repeats)]
+                try:
+                    runs = [run_row(name, size, batch) for _ in range(repeats)]
+                except Exception as exc:  # one broken row (e.g. an optional int8 conversion) keeps the others
+                    logger.exception("row %s failed", name)
+                    print(f"  {name}: FAILED ({exc!r})", flush=True)
+                    continue
                 results.append(min(runs, key=lambda row: row.image_s))
+                print(f"    {results[-1].image_s:.2f} s/image, peak {results[-1].peak_gib:.2f} GiB", flush=True)
     for row in results:
         original = next((o for o in results if o.name == "original" and (o.resolution, o.batch) ==
                          (row.resolution, row.batch)), None)  # fmt: skip

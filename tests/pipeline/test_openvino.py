@@ -174,3 +174,20 @@ def test_changed_source_makes_a_new_folder_and_drops_the_stale_one(models_copy):
 def test_unknown_int8_mode_is_refused(tiny_models_dir):
     with pytest.raises(ValueError, match="'int4'"):
         cache.ensure_converted(tiny_models_dir, int8="int4")
+
+
+@pytest.mark.parametrize(("int8", "suffix"), [("weights", "-int8w"), ("full", "-int8")])
+def test_int8_variants_are_converted_alongside_and_generate(models_copy, int8, suffix):
+    generator = CakeGenerator.from_pretrained(models_copy, device="cpu", backend="openvino", int8=int8)
+
+    result = generator(make_request(quality="fast", seeds=[1, 2], width=512, height=768))
+
+    folders = cache.ensure_converted(models_copy, int8=int8)
+    plain = cache.ensure_converted(models_copy)
+    for unet in ("unet", "unet-lcm"):
+        assert folders[unet].name.startswith(unet + suffix + "-") and plain[unet].is_dir()  # both variants kept
+        assert 'element_type="u8"' in (folders[unet] / "model.xml").read_text() or 'element_type="i8"' in (
+            folders[unet] / "model.xml"
+        ).read_text()
+    assert folders["vae-decoder"] == plain["vae-decoder"]
+    assert [image.size for image in result.images] == [(512, 768)] * 2

@@ -136,12 +136,14 @@ def ensure_converted(
         raise ValueError(f"OPENVINO_INT8 has to be one of {INT8_MODES} but is {int8!r}")
     models_dir = Path(models_dir)
     root = models_dir / CACHE_DIR
+    plain = ensure_converted(models_dir, progress=progress) if int8 != "off" else None  # int8 starts from these
     hashes = SourceHashes(root)
     say = progress or logger.warning
     folders, todo = {}, []
     for component in components(models_dir):
         key = cache_key(models_dir, component, int8, hashes)
-        folder = root / f"{component}-{key}"
+        variant = {"weights": "-int8w", "full": "-int8"}.get(int8, "") if component in (UNET, UNET_LCM) else ""
+        folder = root / f"{component}{variant}-{key}"
         folders[component] = folder
         if not is_valid(folder, key):
             todo.append((component, key, folder))
@@ -154,9 +156,10 @@ def ensure_converted(
         converter = Converter(models_dir)
         for component, key, folder in todo:
             started = time.perf_counter()
-            _build(folder, key, lambda target, c=component: converter.convert(c, target, int8=int8))
+            source = plain[component] if plain and component in (UNET, UNET_LCM) else None
+            _build(folder, key, lambda target, c=component, s=source: converter.convert(c, target, int8=int8, source=s))
             say(f"OpenVINO: {component} ready in {time.perf_counter() - started:.0f} s")
-            _remove_stale(root, component, keep=folder)
+            _remove_stale(root, folder.name[: -len(key) - 1], keep=folder)
         converter.close()
     return folders
 

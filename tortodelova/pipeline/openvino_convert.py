@@ -20,6 +20,7 @@ from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WE
 
 logger = logging.getLogger(__name__)
 
+STANDARD_CALIBRATION_PROMPTS = 2  # x 25 steps x 2 (guidance): 100 UNet inputs; LCM: 4 prompts x 4 steps
 EXAMPLE_BATCH, EXAMPLE_LATENT = 2, 32  # tracing size; the saved model is dynamic in both
 CALIBRATION_PROMPTS = (
     "a two-tier wedding cake with white fondant, fresh peonies and gold leaf, professional food photography",
@@ -119,53 +120,66 @@ class Converter:
         self._lcm_fused = fused
 
     @torch.inference_mode()
-    def convert(self, component: str, target: Path, *, int8: str = "off") -> None:
+    def convert(self, component: str, target: Path, *, int8: str = "off", source: Path | None = None) -> None:
+        """Trace ``component`` into ``target``; with ``source`` (the plain IR of a UNet) compress that to int8."""
         import openvino as ov
 
-        from tortodelova.pipeline import openvino_cache as cache
-
+        if source is not None:
+            model = ov.Core().read_model(source / "model.xml")
+            model = compress(model, int8, calibration=lambda: self.calibration(component, source))
+            ov.save_model(model, target, compress_to_fp16=False)
+            return
         module, example = self.torch_module(component)
         module.eval()
         model = ov.convert_model(module, example_input=example)
         for port, name in zip(model.inputs, example):
             port.get_tensor().set_names({name})
         model.reshape({name: _dynamic_shape(name, tensor) for name, tensor in example.items()})
-        if component in (cache.UNET, cache.UNET_LCM) and int8 != "off":
-            model = compress(model, int8, calibration=lambda: self.calibration(component))
         ov.save_model(model, target, compress_to_fp16=True)
         del model, module
         gc.collect()
 
-    def calibration(self, component: str) -> list[dict]:
-        """UNet inputs recorded while sampling the calibration prompts with this UNet's own sampler and steps."""
+    def calibration(self, component: str, source: Path) -> list[dict]:
+        """UNet inputs recorded while sampling the calibration prompts with the service's sampler for this UNet
+        (LCM 4 steps, or DPM++ 2M Karras 25 steps with guidance), the UNet itself running on OpenVINO from
+        ``source``."""
+        import openvino as ov
         from diffusers import DPMSolverMultistepScheduler, LCMScheduler
 
         from tortodelova.pipeline import openvino_cache as cache
+        from tortodelova.pipeline.generator import cpu_has_fast_bf16, physical_cores
 
         pipe = self.pipe
         lcm = component == cache.UNET_LCM
-        scheduler = (LCMScheduler if lcm else DPMSolverMultistepScheduler).from_config(pipe.scheduler.config)
-        if not lcm:
+        config = pipe.scheduler.config
+        if lcm:
+            scheduler, steps, guidance, prompts = LCMScheduler.from_config(config), 4, 1.0, CALIBRATION_PROMPTS
+        else:
             scheduler = DPMSolverMultistepScheduler.from_config(
-                pipe.scheduler.config, algorithm_type="dpmsolver++", solver_order=2, use_karras_sigmas=True
+                config, algorithm_type="dpmsolver++", solver_type="midpoint", solver_order=2, use_karras_sigmas=True
             )
+            steps, guidance, prompts = 25, 7.0, CALIBRATION_PROMPTS[:STANDARD_CALIBRATION_PROMPTS]
+        precision = "bf16" if cpu_has_fast_bf16() else "f32"
+        compiled = ov.Core().compile_model(source / "model.xml", "CPU", {"INFERENCE_PRECISION_HINT": precision,
+                                           "INFERENCE_NUM_THREADS": physical_cores()})  # fmt: skip
         recorded = []
         original = pipe.unet.forward
 
         def record(sample, timestep, encoder_hidden_states, *args, **kwargs):
-            recorded.append({"sample": sample.float().clone(), "timestep": torch.as_tensor(timestep).float()
-                             .reshape(1), "encoder_hidden_states": encoder_hidden_states.float().clone()})  # fmt: skip
-            return original(sample, timestep, encoder_hidden_states, *args, **kwargs)
+            inputs = {"sample": sample.float().numpy(), "timestep": torch.as_tensor(timestep).float().reshape(1)
+                      .numpy(), "encoder_hidden_states": encoder_hidden_states.float().numpy()}  # fmt: skip
+            recorded.append(inputs)
+            return (torch.from_numpy(compiled(inputs)[0].copy()),)
 
         pipe.scheduler = scheduler
         pipe.unet.forward = record
         try:
-            for index, prompt in enumerate(CALIBRATION_PROMPTS):
-                pipe(prompt, negative_prompt="blurry, deformed, text", num_inference_steps=4 if lcm else 25,
-                     guidance_scale=1.0 if lcm else 7.0, width=512, height=512, output_type="latent",
+            for index, prompt in enumerate(prompts):
+                pipe(prompt, negative_prompt="blurry, deformed, text", num_inference_steps=steps,
+                     guidance_scale=guidance, width=512, height=512, output_type="latent",
                      generator=torch.Generator().manual_seed(index))  # fmt: skip
         finally:
-            pipe.unet.forward = original
+            del pipe.unet.forward
         return recorded
 
 
@@ -187,9 +201,7 @@ def compress(model, int8: str, *, calibration):
 
     if int8 == "weights":
         return nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
-    samples = [{key: value.numpy() for key, value in inputs.items()} for inputs in calibration()]
+    samples = calibration()
     logger.warning("OpenVINO: full int8 quantization of the UNet on %d recorded inputs", len(samples))
-    return nncf.quantize(
-        model, nncf.Dataset(samples), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(samples),
-        advanced_parameters=nncf.AdvancedQuantizationParameters(smooth_quant_alpha=0.15),
-    )  # fmt: skip
+    # ModelType.TRANSFORMER: SmoothQuant on the attention/FFN MatMuls, which is what made int8 activations pay.
+    return nncf.quantize(model, nncf.Dataset(samples), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(samples))

@@ -1,0 +1,175 @@
+"""End to end through the service: REST submit → first preview → final image, against the generator alone.
+
+    python -m benchmarks.service                        # 3 fast designs, real-size random SD 1.5, embedded app
+    python -m benchmarks.service --jobs 5 --quality standard --json out.json
+
+Starts ``python app.py`` (the embedded default: SQLite, SqliteHuey with the in-process worker thread, images on
+disk) on loopback with MODELS_DIR = the random-weight SD 1.5 models of ``benchmarks.generation`` (the tiny
+translator copied in, which the service requires; ``prompt_en`` is sent, so nothing is translated). One user
+registers and submits the designs one after another (the first, which loads the models, is not counted), polling
+the generation and its preview every ``--poll`` seconds. Before the app starts, the same request runs through
+``CakeGenerator`` in this process (same backend choice), so the service's own share (queue, database, storage, PNG,
+polling) is ``(submit→final − generator alone) / submit→final``, the generator taking the fastest of ``--jobs`` runs.
+"""
+
+import argparse
+import gc
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from benchmarks.generation import DEFAULT_CACHE, build_models, cpu_name
+from benchmarks.load import _free_port, tiny_models_dir
+from tortodelova.pipeline.models import TRANSLATOR_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPT_RU = "двухъярусный свадебный торт с мастикой цвета пыльной розы и живыми пионами"
+PROMPT_EN = ("a two-tier wedding cake with dusty rose fondant and fresh peonies, professional food photography, "
+             "soft studio light, high detail")  # fmt: skip
+PASSWORD = "сервис-торт-12345"
+
+
+def generator_alone(models_dir: Path, quality: str, runs: int) -> float:
+    """Seconds for the service's request (one 512x512 image) through CakeGenerator alone: the fastest of ``runs``."""
+    from tortodelova.pipeline.generator import CakeGenerator, ImageRequest, png_bytes
+
+    generator = CakeGenerator.from_pretrained(models_dir)
+    request = ImageRequest(PROMPT_EN, "", 512, 512, seeds=[42], quality=quality)
+    generator(request)  # warm-up (compilation, first-use allocations)
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = generator(request)
+        png_bytes(result.images[0], {"prompt": PROMPT_EN})
+        best = min(best, time.perf_counter() - started)
+    print(f"generator alone ({generator.backend}, {quality}): {best:.2f} s", flush=True)
+    return best
+
+
+class EmbeddedApp:
+    def __init__(self, models_dir: Path):
+        self.workdir = Path(tempfile.mkdtemp(prefix="tortodelova-service-"))
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.models_dir = models_dir
+        self.proc = None
+
+    def start(self) -> None:
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("TORTODELOVA_", "DATABASE_", "REDIS_", "S3_", "QUEUE_"))}  # fmt: skip
+        env.update({"DATA_DIR": str(self.workdir / "data"), "MODELS_DIR": str(self.models_dir),
+                    "JWT_SECRET": secrets.token_hex(32), "QUEUE_NAME": f"svc-{uuid.uuid4().hex[:8]}",
+                    "PYTHONUNBUFFERED": "1", "WELCOME_CREDITS": "1000"})  # fmt: skip
+        log = open(self.workdir / "app.log", "wb")  # noqa: SIM115 (kept open for the process's lifetime)
+        self.proc = subprocess.Popen([sys.executable, "app.py", "--offline", "--host", "127.0.0.1", "--port",
+                                      str(self.port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise SystemExit(f"the app did not start; see {self.workdir / 'app.log'}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def one_design(client: httpx.Client, quality: str, poll: float) -> dict:
+    started = time.perf_counter()
+    response = client.post("/api/generations", json={"prompt": PROMPT_RU, "prompt_en": PROMPT_EN, "quality": quality,
+                                                     "variants": 1, "size": "square"})  # fmt: skip
+    response.raise_for_status()
+    generation_id = response.json()["id"]
+    submitted = time.perf_counter() - started
+    first_preview = running = None
+    while True:
+        generation = client.get(f"/api/generations/{generation_id}").json()
+        now = time.perf_counter() - started
+        if running is None and generation["status"] != "queued":
+            running = now
+        if generation["status"] in ("failed", "cancelled"):
+            raise SystemExit(f"generation {generation['status']}: {generation.get('error')}")
+        if generation["status"] == "succeeded":
+            final = now
+            break
+        if first_preview is None and client.get(f"/api/generations/{generation_id}/preview").status_code == 200:
+            first_preview = time.perf_counter() - started
+        time.sleep(poll)
+    image = client.get(f"/api/generations/{generation_id}/images/0", follow_redirects=True)
+    image.raise_for_status()
+    return {"submit_s": submitted, "running_s": running, "first_preview_s": first_preview, "final_s": final,
+            "image_s": time.perf_counter() - started, "png_bytes": len(image.content)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=3, help="designs measured (after one warm-up design)")
+    parser.add_argument("--quality", choices=("fast", "standard"), default="fast")
+    parser.add_argument("--poll", type=float, default=0.05, help="seconds between status polls")
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    build_models(args.models_dir)
+    if not (args.models_dir / TRANSLATOR_DIR).is_dir():
+        shutil.copytree(tiny_models_dir() / TRANSLATOR_DIR, args.models_dir / TRANSLATOR_DIR)
+    alone = generator_alone(args.models_dir, args.quality, args.jobs)
+    gc.collect()  # the generator above is gone before the app loads its own
+
+    app = EmbeddedApp(args.models_dir)
+    print(f"starting the embedded app (logs in {app.workdir}) ...", flush=True)
+    app.start()
+    try:
+        with httpx.Client(base_url=app.url, timeout=600) as client:
+            email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
+            client.post("/api/auth/register", json={"email": email, "password": PASSWORD}).raise_for_status()
+            token = client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).json()
+            client.headers["Authorization"] = f"Bearer {token['access_token']}"
+            warm = one_design(client, args.quality, args.poll)
+            print(f"warm-up design (loads the models): {warm['final_s']:.1f} s", flush=True)
+            runs = [one_design(client, args.quality, args.poll) for _ in range(args.jobs)]
+    finally:
+        app.stop()
+
+    print(f"\n{cpu_name()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.quality}, 512x512, "
+          f"1 image, poll {args.poll:g} s")  # fmt: skip
+    print(f"{'run':<5} {'submit s':>9} {'running s':>10} {'1st preview s':>14} {'final s':>8} {'image s':>8}")
+    for index, run in enumerate(runs, 1):
+        preview = f"{run['first_preview_s']:.2f}" if run["first_preview_s"] is not None else "-"
+        print(f"{index:<5} {run['submit_s']:>9.3f} {run['running_s']:>10.2f} {preview:>14} {run['final_s']:>8.2f} "
+              f"{run['image_s']:>8.2f}")  # fmt: skip
+    best = min(run["final_s"] for run in runs)
+    share = (best - alone) / best
+    print(f"generator alone {alone:.2f} s; fastest submit→final {best:.2f} s; service overhead {best - alone:.2f} s "
+          f"= {share:.1%} of the image ({'PASS' if share < 0.05 else 'FAIL'} < 5%)")  # fmt: skip
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"machine": cpu_name(), "quality": args.quality, "generator_alone_s": alone,
+                                         "runs": runs, "overhead_share": share}, indent=2))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
