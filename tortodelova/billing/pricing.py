@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortodelova.errors import InvalidInput
+from tortodelova.limits import MAX_VARIANTS
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,6 @@ QUALITIES = {"standard": "Качественно", "fast": "Быстро"}
 
 # Standard 512×512 costs 10 credits, as in the original service; the larger sizes 15; fast quality half (rounded up).
 STANDARD_PRICE = {"square": 10, "portrait": 15, "landscape": 15}
-MAX_VARIANTS = 4
 
 
 def price_per_image(size: str, quality: str) -> int:

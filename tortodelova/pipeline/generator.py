@@ -21,6 +21,8 @@ import torch
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from tortodelova.limits import QUALITY_NAMES as QUALITIES
+from tortodelova.limits import STRENGTH_RANGE
 from tortodelova.pipeline.errors import BadOutput, ModelsMissing
 from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
 from tortodelova.pipeline.preview import preview_image
@@ -28,9 +30,7 @@ from tortodelova.pipeline.preview import preview_image
 logger = logging.getLogger(__name__)
 
 SIZES = ((512, 512), (512, 768), (768, 512))  # (width, height)
-QUALITIES = ("standard", "fast")
 MAX_IMAGES = 16  # one batch: up to BATCH_MAX_JOBS jobs of up to 4 variants each
-STRENGTH_RANGE = (0.2, 0.9)
 MAX_SEED = 2**63 - 1
 LCM_ADAPTER = "lcm"
 BACKENDS = ("auto", "torch", "openvino")
