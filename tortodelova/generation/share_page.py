@@ -1,4 +1,7 @@
-"""The public page behind a share link: works on a phone, previews in messengers (Open Graph), 404 once revoked."""
+"""The public page behind a share link: works on a phone, previews in messengers (Open Graph), 404 once revoked.
+
+Every value from the design (the description, the inscription, the token) is HTML-escaped.
+"""
 from __future__ import annotations
 
 from html import escape
@@ -18,7 +21,8 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <meta property="og:type" content="website">
-<meta property="og:site_name" content="tortodelova">
+<meta property="og:site_name" content="Тортоделова">
+<meta property="og:locale" content="ru_RU">
 <meta property="og:title" content="{title}">
 <meta property="og:description" content="{description}">
 <meta property="og:image" content="{image}">
@@ -33,14 +37,18 @@ PAGE = """<!doctype html>
  img {{ width: 100%; height: auto; border-radius: 14px; box-shadow: 0 4px 18px rgba(80,40,30,.15);
        margin-bottom: 12px; }}
  .meta {{ color:#7a6a66; font-size: .9rem; }}
+ .brand {{ font-weight: 700; font-size: 1.1rem; color:#c76f7c; }}
+ .description, .inscription {{ overflow-wrap: anywhere; }}
  .cta {{ display:inline-block; margin-top: 18px; padding: 12px 20px; background:#c76f7c; color:#fff;
         border-radius: 10px; text-decoration:none; font-weight:600; }}
 </style></head>
 <body><main>
+<header class="brand">Тортоделова</header>
 <h1>Дизайн торта</h1>
 {images}
 <p class="description">{description}</p>
-<p class="meta">Создано {date} в tortodelova</p>
+{inscription}
+<p class="meta">Создано {date} в Тортоделове — дизайн торта по описанию</p>
 <a class="cta" href="/">Создать свой дизайн торта</a>
 </main></body></html>"""
 
@@ -51,7 +59,7 @@ def shared_page(token: str, request: Request, services: ServicesDep, session: Se
         generation = service.get_shared(session=session, token=token)
     except NotFound:
         return HTMLResponse("<!doctype html><html lang='ru'><meta charset='utf-8'><title>Ссылка недействительна"
-                            "</title><p>Ссылка недействительна или отозвана.</p><a href='/'>tortodelova</a></html>",
+                            "</title><p>Ссылка недействительна или отозвана.</p><a href='/'>Тортоделова</a></html>",
                             status_code=404)
     base = services.settings.public_url or str(request.base_url).rstrip("/")
     images = "\n".join(
@@ -59,7 +67,9 @@ def shared_page(token: str, request: Request, services: ServicesDep, session: Se
         for i in range(len(generation.image_keys))
     )
     return HTMLResponse(PAGE.format(
-        title="Дизайн торта — tortodelova", description=escape(generation.prompt_ru),
+        title="Дизайн торта — Тортоделова", description=escape(generation.prompt_ru),
+        inscription=(f'<p class="inscription">Надпись: «{escape(generation.inscription)}»</p>'
+                     if generation.inscription else ""),
         image=f"{base}/s/{escape(token)}/images/0.png", url=f"{base}/s/{escape(token)}",
         width=generation.width, height=generation.height, images=images,
         date=generation.created_at.strftime("%d.%m.%Y"),

@@ -22,6 +22,7 @@ class Header:
     register_password: gr.Textbox
     register_btn: gr.Button
     close_auth_btn: gr.Button
+    auth_note: gr.Markdown
 
 
 def layout() -> Header:
@@ -32,14 +33,16 @@ def layout() -> Header:
         with gr.Row(elem_classes=["td-header-buttons"], scale=0):
             open_auth_btn = gr.Button("Войти / Регистрация", size="sm", variant="primary", elem_id="header-login")
             logout_btn = gr.Button("Выйти", size="sm", visible=False, elem_id="header-logout")
+    # A fixed dialog: whichever button opens it, it appears in view (also on a phone scrolled far down).
     with gr.Column(visible=False, elem_classes=["td-card", "td-auth"], elem_id="auth-panel") as auth_panel:
+        auth_note = gr.Markdown("", elem_id="auth-note")
         with gr.Tabs(selected="login") as auth_tabs:
             with gr.Tab("Вход", id="login"):
-                login_email = gr.Textbox(label="Email", type="email", elem_id="login-email")
+                login_email = gr.Textbox(label="Электронная почта", type="email", elem_id="login-email")
                 login_password = gr.Textbox(label="Пароль", type="password", elem_id="login-password")
                 login_btn = gr.Button("Войти", variant="primary", elem_id="login-submit")
             with gr.Tab("Регистрация", id="register"):
-                register_email = gr.Textbox(label="Email", type="email", elem_id="register-email")
+                register_email = gr.Textbox(label="Электронная почта", type="email", elem_id="register-email")
                 register_password = gr.Textbox(label="Пароль (от 8 символов)", type="password",
                                                elem_id="register-password")
                 register_btn = gr.Button("Зарегистрироваться", variant="primary", elem_id="register-submit")
@@ -47,13 +50,19 @@ def layout() -> Header:
     return Header(user=user, open_auth_btn=open_auth_btn, logout_btn=logout_btn, auth_panel=auth_panel,
                   auth_tabs=auth_tabs, login_email=login_email, login_password=login_password, login_btn=login_btn,
                   register_email=register_email, register_password=register_password, register_btn=register_btn,
-                  close_auth_btn=close_auth_btn)
+                  close_auth_btn=close_auth_btn, auth_note=auth_note)
 
 
 def signed_in_view(header: Header, user) -> dict:
     return {header.user: render.header_html(user), header.open_auth_btn: gr.Button(visible=False),
             header.logout_btn: gr.Button(visible=True), header.auth_panel: gr.Column(visible=False),
-            header.login_password: "", header.register_password: ""}
+            header.login_password: "", header.register_password: "", header.auth_note: ""}
+
+
+def open_view(header: Header, note: str = "", tab: str = "login") -> dict:
+    """The sign-in dialog opened (in view, it is fixed), with a note saying why."""
+    return {header.auth_panel: gr.Column(visible=True), header.auth_tabs: gr.Tabs(selected=tab),
+            header.auth_note: note}
 
 
 def signed_out_view(header: Header) -> dict:
@@ -63,4 +72,24 @@ def signed_out_view(header: Header) -> dict:
 
 def outputs(header: Header) -> list:
     return [header.user, header.open_auth_btn, header.logout_btn, header.auth_panel, header.login_password,
-            header.register_password]
+            header.register_password, header.auth_note]
+
+
+def open_auth():
+    return gr.Column(visible=True), gr.Tabs(selected="login"), ""
+
+
+def open_register():
+    return gr.Column(visible=True), gr.Tabs(selected="register"), ""
+
+
+def close_auth():
+    return gr.Column(visible=False), gr.Tabs(), ""
+
+
+def wire(header: Header, register_buttons: list) -> None:
+    """Open and close the dialog in the browser's own round trip (no data, no token)."""
+    panel = [header.auth_panel, header.auth_tabs, header.auth_note]
+    for button, fn in ((header.open_auth_btn, open_auth), (header.close_auth_btn, close_auth),
+                       *((b, open_register) for b in register_buttons)):
+        button.click(fn, None, panel, api_visibility="private", queue=False, show_progress="hidden")

@@ -1,6 +1,6 @@
-"""The Blocks app: header, «Создать», «Мои дизайны», «Баланс», «Демо», «Админ».
+"""The Blocks app: header, «Попробовать бесплатно», «Создать», «Мои дизайны», «Баланс», «Админ».
 
-`build_ui(services)` lays the screens out and wires them; `launch_options(settings)` are the keyword arguments for
+`build_ui(services)` lays the screens out and has each module wire its events to its module-level handlers; `launch_options(settings)` are the keyword arguments for
 `gr.mount_gradio_app`. The JWT lives in the browser (`gr.BrowserState`) and is an input of every event; the handlers
 verify it on the server each time and keep nothing per user in this process.
 """
@@ -11,12 +11,11 @@ import hmac
 
 import gradio as gr
 
-from tortodelova.accounts import service as accounts
 from tortodelova.admin import ui as admin_ui
 from tortodelova.config import Settings
 from tortodelova.services import Services
-from tortodelova.ui import account, balance, create, demo, designs
-from tortodelova.ui.common import NO_GUEST, SIGNED_OUT, db, handler, notify, origin, token_of, user_or_none, warn
+from tortodelova.ui import account, balance, create, demo, designs, i18n, session
+from tortodelova.ui.common import NO_GUEST, SIGNED_OUT
 
 TITLE = "Тортоделова — дизайн торта по описанию"
 
@@ -32,6 +31,8 @@ CSS = """
 .td-header-user { font-size: .95rem; text-align: right; }
 .td-header-buttons { justify-content: flex-end; flex-wrap: nowrap; gap: 6px; }
 .td-header-buttons button { width: auto !important; flex: 0 0 auto !important; }
+#header-user { flex: 1 1 auto !important; }
+.td-header-user { white-space: nowrap; }
 .td-muted { color: var(--body-text-color-subdued); font-weight: 400; }
 .td-badge { background: var(--primary-100); color: var(--primary-700); border-radius: 8px; padding: 1px 8px;
             font-size: .8rem; }
@@ -55,6 +56,34 @@ CSS = """
 .td-pager { align-items: center; flex-wrap: wrap; }
 .td-pager button { flex: 0 0 auto !important; width: auto !important; }
 .td-email { overflow-wrap: anywhere; }
+/* Sign-in as a dialog: whichever button opens it, it is in view. */
+#auth-panel { position: fixed !important; top: 64px; left: 50%; transform: translateX(-50%); z-index: 1000;
+              width: min(460px, calc(100vw - 24px)) !important; margin: 0 !important;
+              box-shadow: 0 12px 40px rgba(60, 30, 30, .25); background: var(--background-fill-primary); }
+/* «Создать»: form | result on a desktop (the extra settings under the form); one column on a phone, the progress
+   and images right under the button. */
+#create-grid { display: grid !important; grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 16px;
+               align-items: start; }
+#create-form { grid-column: 1; grid-row: 1; }
+#create-result { grid-column: 2; grid-row: 1 / span 2; }
+#create-extra { grid-column: 1; grid-row: 2; }
+#create-grid > .column { min-width: 0 !important; }
+.td-style-info { font-size: .85rem; margin-top: -6px; }
+.td-create-buttons button { flex: 1 1 auto; }
+.td-check { border-radius: 12px; padding: 10px 12px; margin-top: 8px; background: var(--background-fill-secondary);
+            font-size: .9rem; display: grid; gap: 6px; }
+.td-inscription { font-weight: 600; }
+.td-truncated { color: var(--error-text-color); }
+.td-jobs { margin-top: 10px; font-size: .9rem; }
+.td-jobs-title { font-weight: 600; margin-bottom: 4px; }
+.td-jobs ul { list-style: none; padding: 0; margin: 0; display: grid; gap: 4px; }
+.td-job { display: flex; flex-wrap: wrap; gap: 6px; padding: 6px 8px; border-radius: 8px;
+          background: var(--background-fill-secondary); }
+.td-job-prompt { flex: 1 1 160px; min-width: 0; overflow-wrap: anywhere; }
+.td-job.td-failed .td-job-status, .td-job.td-cancelled .td-job-status { color: var(--error-text-color); }
+@media (max-width: 820px) {
+  #create-grid { display: flex !important; flex-direction: column; }
+}
 @media (max-width: 640px) {
   .td-logo .td-muted { display: none; }
   #header-user { order: 3; flex: 1 1 100% !important; }
@@ -85,7 +114,7 @@ def launch_options(settings: Settings) -> dict:
     return dict(
         ssr_mode=False, max_file_size=settings.max_upload_bytes, allowed_paths=[], blocked_paths=blocked,
         run_history=False, show_error=False, footer_links=[], mcp_server=False, pwa=False,
-        theme=theme(), css=CSS,
+        theme=theme(), css=CSS, js=i18n.JS, i18n=i18n.I18N,
     )
 
 
@@ -96,107 +125,28 @@ def build_ui(services: Services) -> gr.Blocks:
                                 secret=state_secret(settings, "session"))
         guest = gr.BrowserState(NO_GUEST, storage_key="tortodelova_guest", secret=state_secret(settings, "guest"))
         header = account.layout()
-        with gr.Tabs(selected="create", overflow_behavior="wrap", elem_id="main-tabs") as tabs:
+        # A visitor lands on the free demo; a signed-in user on «Создать» (the demo tab is hidden for them).
+        with gr.Tabs(selected="demo", overflow_behavior="wrap", elem_id="main-tabs") as tabs:
+            with gr.Tab("Попробовать бесплатно", id="demo", elem_id="tab-demo") as demo_tab_block:
+                demo_tab = demo.layout()
             with gr.Tab("Создать", id="create", elem_id="tab-create"):
                 create_tab = create.layout()
             with gr.Tab("Мои дизайны", id="designs", elem_id="tab-designs") as designs_tab_block:
                 designs_tab = designs.layout()
             with gr.Tab("Баланс", id="balance", elem_id="tab-balance") as balance_tab_block:
                 balance_tab = balance.layout()
-            with gr.Tab("Демо", id="demo", elem_id="tab-demo"):
-                demo_tab = demo.layout()
             with gr.Tab("Админ", id="admin", visible=False, elem_id="tab-admin") as admin_tab_block:
                 admin_tab = admin_ui.layout()
+        screens = session.Screens(token=token, guest=guest, tabs=tabs, demo_tab=demo_tab_block,
+                                  admin_tab=admin_tab_block, header=header, create=create_tab, designs=designs_tab,
+                                  balance=balance_tab, demo=demo_tab)
 
-        create.wire(create_tab, services, token, header.user, tabs)
-        designs.wire(designs_tab, services, token, designs_tab_block)
+        session.wire(screens, services, blocks)
+        account.wire(header, [demo_tab.register_btn])
+        create.wire(create_tab, services, token, header, tabs)
+        designs.wire(designs_tab, services, token, designs_tab_block, create_tab, tabs)
         balance.wire(balance_tab, services, token, header.user, balance_tab_block)
         demo.wire(demo_tab, services, guest)
         admin_ui.wire(admin_tab, services, token, admin_tab_block)
-
-        session_outputs = [token, guest, tabs, admin_tab_block, *account.outputs(header),
-                           *designs.outputs(designs_tab), *balance.outputs(balance_tab), *demo.outputs(demo_tab)]
-
-        def session_view(session, user, guest_value, request, *, select_tab: bool) -> dict:
-            base = origin(services, request)
-            out: dict = {}
-            if user is None:
-                out.update(account.signed_out_view(header))
-                out.update(designs.signed_out_view(designs_tab))
-                out.update(balance.signed_out_view(balance_tab))
-                out[admin_tab_block] = gr.Tab(visible=False)
-            else:
-                claimed_guest, message = demo.claim_into(session, user, guest_value)
-                if claimed_guest is not None:
-                    guest_value = out[guest] = claimed_guest
-                if message:
-                    notify(message)
-                out.update(account.signed_in_view(header, user))
-                out.update(designs.view(designs_tab, session, services, user, 0, base))
-                out.update(balance.view(balance_tab, session, user))
-                out[admin_tab_block] = gr.Tab(visible=user.role == "admin")
-                if select_tab:
-                    out[tabs] = gr.Tabs(selected="designs" if message else "create")
-            out.update(demo.view(demo_tab, session, services, guest_value, base, signed_in=user is not None))
-            return out
-
-        @handler
-        def restore(token_value, guest_value, request: gr.Request):
-            """Page load: show the session stored in this browser if its token still verifies."""
-            with db(services) as session:
-                user = user_or_none(session, services, token_value)
-                out = session_view(session, user, guest_value, request, select_tab=False)
-                if user is None and token_of(token_value):
-                    warn("Сессия закончилась — войдите снова")
-                    out[token] = SIGNED_OUT
-                return out
-
-        def signed_in(session, issued, guest_value, request) -> dict:
-            user = accounts.user_from_token(session=session, settings=settings, token=issued.access_token)
-            return {token: issued.access_token, **session_view(session, user, guest_value, request,
-                                                               select_tab=True)}
-
-        @handler
-        def login(email, password, guest_value, request: gr.Request):
-            with db(services) as session:
-                issued = accounts.login(session=session, settings=settings, email=email, password=password)
-                return signed_in(session, issued, guest_value, request)
-
-        @handler
-        def register(email, password, guest_value, request: gr.Request):
-            with db(services) as session:
-                user = accounts.register(session=session, settings=settings, email=email, password=password)
-                notify(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
-                return signed_in(session, accounts.issue_token(settings=settings, user=user), guest_value, request)
-
-        @handler
-        def logout(token_value, guest_value, request: gr.Request):
-            # The browser forgets the token and the server refuses it from now on (revoked by its jti).
-            with db(services) as session:
-                accounts.logout(session=session, settings=settings, token=token_of(token_value))
-                return {token: SIGNED_OUT, **session_view(session, None, guest_value, request, select_tab=False),
-                        tabs: gr.Tabs(selected="create")}
-
-        blocks.load(restore, [token, guest], session_outputs, api_name="session_restore")
-        header.login_btn.click(login, [header.login_email, header.login_password, guest], session_outputs,
-                               api_name="login")
-        header.login_password.submit(login, [header.login_email, header.login_password, guest], session_outputs,
-                                     api_name="login_submit")
-        header.register_btn.click(register, [header.register_email, header.register_password, guest],
-                                  session_outputs, api_name="register")
-        header.logout_btn.click(logout, [token, guest], session_outputs, api_name="logout")
-
-        def open_auth():
-            return gr.Column(visible=True), gr.Tabs(selected="login")
-
-        def open_register():
-            return gr.Column(visible=True), gr.Tabs(selected="register")
-
-        def close_auth():
-            return gr.Column(visible=False), gr.Tabs()
-
-        for button, fn in ((header.open_auth_btn, open_auth), (demo_tab.register_btn, open_register),
-                           (header.close_auth_btn, close_auth)):
-            button.click(fn, None, [header.auth_panel, header.auth_tabs], api_visibility="private", queue=False)
     blocks.queue(default_concurrency_limit=8)
     return blocks

@@ -1,29 +1,41 @@
-"""What every UI handler shares: a DB session per call, the verified user, domain errors as `gr.Error`.
+"""What every UI handler shares: a DB session per call, the verified user, domain errors as Russian toasts.
 
-No per-user state lives here: the JWT comes in as an input of every event (from `gr.BrowserState`) and is verified
-against the database on every call.
+Handlers are module-level functions `fn(ctx, *inputs, **bound)`; `bind()` turns one into a Gradio event function
+`(token_value, *inputs, request)` that opens the session, verifies the token on the server (the JWT comes from
+`gr.BrowserState` as the first input of every event) and answers a refusal with a toast while every output keeps its
+value (`gr.skip()`): raising `gr.Error` would mark all outputs as failed and cover the form until a reload.
+No per-user state lives in this process.
 """
 from __future__ import annotations
 
-import functools
 import html
+import inspect
+import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 import gradio as gr
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
+from tortodelova.admin import service as admin_service
 from tortodelova.errors import DomainError, NotAuthenticated
 from tortodelova.services import Services
+
+logger = logging.getLogger(__name__)
 
 # gr.BrowserState ignores falsy values, so "signed out" has to be a real string.
 SIGNED_OUT = "signed-out"
 NO_GUEST: dict = {"guest": None}
 # Moscow has kept UTC+3 all year since 2014; a fixed offset needs no tzdata in the image.
 DISPLAY_TZ = timezone(timedelta(hours=3), "МСК")
+TITLES = {401: "Нужен вход", 402: "Недостаточно кредитов", 403: "Нет доступа", 404: "Не найдено",
+          409: "Не получилось", 413: "Слишком большой файл", 422: "Проверьте данные", 429: "Лимит",
+          503: "Сервис недоступен"}
+UNEXPECTED = "Что-то пошло не так. Попробуйте ещё раз — данные формы сохранены."
 
 
 @contextmanager
@@ -54,22 +66,89 @@ def user_or_none(session: Session, services: Services, token) -> User | None:
         return None
 
 
-def handler(fn):
-    """Domain errors become a Russian `gr.Error`; the signature is kept so Gradio still injects gr.Request."""
+@dataclass
+class Ctx:
+    """One event call: the services, its own DB session, the verified user (None only for public handlers)."""
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    services: Services
+    session: Session
+    user: User | None
+    token: str | None
+    request: gr.Request | None
+
+    @property
+    def settings(self):
+        return self.services.settings
+
+    @property
+    def base(self) -> str:
+        return origin(self.services, self.request)
+
+
+AUTH_KINDS = ("user", "admin", "optional", "public")
+
+
+def bind(fn: Callable, services: Services, *, auth: str = "user", refused: Callable | None = None,
+         **bound) -> Callable:
+    """The Gradio event function for the module-level handler `fn(ctx, *inputs, **bound)`.
+
+    auth: "user" and "admin" verify the token (first input) before `fn` runs; "optional" passes `ctx.user=None` for
+    visitors; "public" takes no token. A DomainError becomes a toast with a Russian title; `refused(exc, **bound)` may
+    return updates for that case (e.g. open the sign-in panel), otherwise nothing changes on the page.
+    """
+    if auth not in AUTH_KINDS:
+        raise ValueError(f"auth has to be one of {AUTH_KINDS} but is {auth!r}")
+    hints = _hints(fn)
+    params = [p for p in list(inspect.signature(fn).parameters.values())[1:] if p.name not in bound]
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    new_params = [inspect.Parameter("token_value", kind)] if auth != "public" else []
+    new_params += [p.replace(kind=kind) for p in params]
+    new_params.append(inspect.Parameter("request", kind, default=None, annotation=gr.Request))
+    signature = inspect.Signature(new_params)
+
+    def event(*args, **kwargs):
+        call = signature.bind(*args, **kwargs)
+        call.apply_defaults()
+        values = dict(call.arguments)
+        request = values.pop("request", None)
+        token = values.pop("token_value", None)
         try:
-            return fn(*args, **kwargs)
+            with db(services) as session:
+                user = None
+                if auth in ("user", "admin"):
+                    user = require_user(session, services, token)
+                    if auth == "admin":
+                        admin_service.require_admin(user)
+                elif auth == "optional":
+                    user = user_or_none(session, services, token)
+                ctx = Ctx(services=services, session=session, user=user, token=token_of(token), request=request)
+                return fn(ctx, **values, **bound)
         except DomainError as exc:
-            raise gr.Error(exc.message, title=_title(exc), print_exception=False) from None
+            warn(exc.message, title=TITLES.get(exc.status, "Не получилось"))
+            return refused(exc, **bound) if refused is not None else gr.skip()
+        except Exception:  # the person gets a usable form back; the cause goes to the log with its traceback
+            logger.exception("UI handler %s failed", fn.__name__)
+            warn(UNEXPECTED, title="Ошибка")
+            return gr.skip()
 
-    return wrapper
+    event.__name__ = event.__qualname__ = fn.__name__
+    event.__doc__ = fn.__doc__
+    event.__signature__ = signature
+    event.__annotations__ = {p.name: hints[p.name] for p in params if p.name in hints} | {"request": gr.Request}
+    return event
 
 
-def _title(exc: DomainError) -> str:
-    return {401: "Нужен вход", 402: "Недостаточно кредитов", 403: "Нет доступа", 404: "Не найдено",
-            409: "Не получилось", 429: "Лимит"}.get(exc.status, "Ошибка")
+def _hints(fn) -> dict:
+    """Evaluated annotations of `fn` where they resolve (Gradio looks for gr.SelectData / gr.Request by type)."""
+    hints = {}
+    for name, annotation in inspect.get_annotations(fn).items():
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, fn.__globals__)  # noqa: S307 - our own annotations
+            except Exception:  # a name only imported for type checking: Gradio does not need it
+                continue
+        hints[name] = annotation
+    return hints
 
 
 def origin(services: Services, request: gr.Request | None) -> str:
@@ -97,7 +176,16 @@ def fmt_date(value: datetime | None) -> str:
 
 
 def esc(value) -> str:
+    """For HTML: every user-provided value goes through this before it reaches gr.HTML or a toast."""
     return html.escape("" if value is None else str(value))
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|~>"})
+
+
+def md(value) -> str:
+    """For Markdown: HTML-escaped and with Markdown syntax backslash-escaped, so text stays text."""
+    return esc(value).translate(_MD_SPECIAL)
 
 
 def plural_credits(n: int) -> str:
@@ -118,10 +206,10 @@ def whole(value):
     return value
 
 
-def notify(message: str) -> None:
-    """A short Russian toast (Gradio's default title is the English "Info")."""
-    gr.Info(message, title="Готово", duration=5)
+def notify(message: str, title: str = "Готово") -> None:
+    """A short Russian toast (Gradio's default title is the English "Info"); the text is escaped."""
+    gr.Info(esc(message), title=title, duration=5)
 
 
-def warn(message: str) -> None:
-    gr.Warning(message, title="Внимание", duration=8)
+def warn(message: str, title: str = "Внимание") -> None:
+    gr.Warning(esc(message), title=title, duration=8)

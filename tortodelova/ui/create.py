@@ -1,5 +1,10 @@
-"""«Создать»: the prompt with examples, style, size, variants, the advanced fold, the live price, the translation
-check, then queue position, progress with step previews, the images, «Ещё варианты» and «Похожий дизайн»."""
+"""«Создать»: one screen from idea to image.
+
+Left: the prompt, style (with its description), size, variants, the price and the button, then the advanced fold,
+the translation check and examples. Right (under the button on a phone): progress with step previews, what the model
+is asked for, the images, the design actions row and the user's jobs. The jobs come from the database, so a reload
+or a second tab resumes them. Handlers are module-level; `wire()` only connects events.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,12 +14,12 @@ import gradio as gr
 from tortodelova.billing import pricing
 from tortodelova.errors import DomainError, InsufficientCredits
 from tortodelova.generation import service as generation_service
-from tortodelova.generation.models import FINAL_STATUSES, Generation
-from tortodelova.generation.schemas import GenerationCreate
-from tortodelova.pipeline.prompts import DEFAULT_STYLE, STYLES
+from tortodelova.generation.models import FINAL_STATUSES
+from tortodelova.limits import PROMPT_EN_MAX_CHARS, PROMPT_MAX_CHARS, STRENGTH_DEFAULT, STRENGTH_RANGE
+from tortodelova.pipeline.prompts import DEFAULT_STYLE
 from tortodelova.services import Services
-from tortodelova.ui import render
-from tortodelova.ui.common import db, handler, notify, origin, plural_credits, require_user, warn
+from tortodelova.ui import account, contract, render
+from tortodelova.ui.common import Ctx, bind, notify, plural_credits, warn
 
 EXAMPLES = [
     "Двухъярусный свадебный торт с белой мастикой, живыми пионами и золотой поталью",
@@ -27,12 +32,15 @@ EXAMPLES = [
 SIZE_CHOICES = [("Квадрат", "square"), ("Портрет", "portrait"), ("Альбом", "landscape")]
 QUALITY_CHOICES = [("Быстро", "fast"), ("Качественно", "standard")]
 POLL_SECONDS = 1.0
+VISITOR_NOTE = ("**Чтобы создать дизайн, войдите или зарегистрируйтесь** — новым пользователям дарим кредиты. "
+                "Один дизайн без регистрации — во вкладке «Попробовать бесплатно».")
 
 
 @dataclass
 class CreateTab:
     prompt: gr.Textbox
     style: gr.Dropdown
+    style_info: gr.Markdown
     size: gr.Radio
     variants: gr.Slider
     quality: gr.Radio
@@ -43,75 +51,90 @@ class CreateTab:
     translation: gr.HighlightedText
     prompt_en: gr.Textbox
     translation_box: gr.Column
+    final_prompt: gr.HTML
     generate_btn: gr.Button
     topup_btn: gr.Button
+    notice: gr.HTML
     status: gr.HTML
+    check: gr.HTML
     gallery: gr.Gallery
     downloads: gr.HTML
-    actions: gr.Column
+    actions: gr.Row
     more_btn: gr.Button
     similar_btn: gr.Button
-    strength: gr.Slider
+    repeat_btn: gr.Button
     cancel_btn: gr.Button
-    generation_id: gr.State
+    strength: gr.Slider
+    jobs: gr.HTML
+    generation_id: gr.State  # the job whose progress is shown
+    source_id: gr.State  # the design whose images are shown (variations start from it)
     selected_index: gr.State
     timer: gr.Timer
 
 
 def layout() -> CreateTab:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=5, min_width=300):
-            prompt = gr.Textbox(label="Опишите торт по-русски", lines=3, max_length=500, elem_id="create-prompt",
+    with gr.Row(equal_height=False, elem_id="create-grid"):
+        with gr.Column(scale=5, min_width=300, elem_id="create-form"):
+            prompt = gr.Textbox(label="Опишите торт по-русски", lines=3, max_length=PROMPT_MAX_CHARS,
+                                elem_id="create-prompt",
                                 placeholder="Например: трёхъярусный торт с белым кремом и свежими ягодами")
-            gr.Examples(EXAMPLES, inputs=[prompt], label="Примеры — нажмите, чтобы подставить",
-                        examples_per_page=6)
-            style = gr.Dropdown([(s.title, s.id) for s in STYLES.values()], value=DEFAULT_STYLE, label="Стиль",
-                                elem_id="create-style")
-            with gr.Row():
+            style = gr.Dropdown(render.style_choices(), value=DEFAULT_STYLE, label="Стиль", elem_id="create-style")
+            style_info = gr.Markdown(render.style_info(DEFAULT_STYLE), elem_id="create-style-info",
+                                     elem_classes=["td-muted", "td-style-info"])
+            with gr.Row(elem_classes=["td-size-row"]):
                 size = gr.Radio(SIZE_CHOICES, value="square", label="Размер", elem_id="create-size")
-                variants = gr.Slider(1, pricing.MAX_VARIANTS, value=1, step=1, label="Вариантов",
+                variants = gr.Slider(1, pricing.MAX_VARIANTS, value=1, step=1, label="Вариантов", buttons=[],
                                      elem_id="create-variants")
+            price = gr.Markdown(price_text("square", "standard", 1), elem_id="create-price",
+                                elem_classes=["td-price"])
+            with gr.Row(elem_classes=["td-create-buttons"]):
+                generate_btn = gr.Button("Создать дизайн", variant="primary", elem_id="create-generate")
+                topup_btn = gr.Button("Пополнить баланс", variant="secondary", visible=False, elem_id="create-topup")
+            notice = gr.HTML(elem_id="create-notice")
+        with gr.Column(scale=6, min_width=300, elem_id="create-result"):
+            status = gr.HTML(elem_id="create-status")
+            check = gr.HTML(elem_id="create-check")
+            gallery = gr.Gallery(label="Результат", columns=2, height="auto", object_fit="contain",
+                                 buttons=["fullscreen"], interactive=False, elem_id="create-gallery")
+            downloads = gr.HTML(elem_id="create-downloads")
+            # The design actions row: later features plug their buttons in here.
+            with gr.Row(visible=False, elem_id="create-actions", elem_classes=["td-design-actions"]) as actions:
+                more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
+                similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
+                repeat_btn = gr.Button("Повторить с этими настройками", size="sm", elem_id="create-repeat")
+                cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False, elem_id="create-cancel")
+            strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT, step=0.05,
+                                 buttons=[], elem_id="create-strength",
+                                 label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
+            jobs = gr.HTML(elem_id="create-jobs")
+        with gr.Column(scale=5, min_width=300, elem_id="create-extra"):
             with gr.Accordion("Дополнительно", open=False, elem_id="create-advanced"):
                 quality = gr.Radio(QUALITY_CHOICES, value="standard", label="Качество", elem_id="create-quality",
                                    info="«Быстро» — за секунды и вдвое дешевле, «Качественно» — детальнее")
                 # Text, not gr.Number: a Number shows 0 when empty (always the same seed) and checks its range in
                 # English; the service parses the digits and answers in Russian.
-                seed = gr.Textbox(label="Seed (пусто — случайный)", max_length=12, elem_id="create-seed",
-                                  placeholder="например 12345")
-                negative = gr.Textbox(label="Чего не должно быть (по-английски или по-русски)", max_length=500,
-                                      elem_id="create-negative")
+                seed = gr.Textbox(label="Зерно случайности (пусто — случайное)", max_length=12,
+                                  elem_id="create-seed", placeholder="например 12345")
+                negative = gr.Textbox(label="Чего не должно быть (по-английски или по-русски)",
+                                      max_length=PROMPT_MAX_CHARS, elem_id="create-negative")
             translate_btn = gr.Button("Проверить перевод", variant="secondary", size="sm",
                                       elem_id="create-translate")
             with gr.Column(visible=False, elem_classes=["td-card"]) as translation_box:
                 translation = gr.HighlightedText(label="Так модель поймёт описание (термины выделены)",
                                                  show_legend=False, combine_adjacent=True,
-                                                 elem_id="create-translation")
+                                                 elem_id="create-translation", elem_classes=["td-en"])
                 prompt_en = gr.Textbox(label="Английский промпт — можно поправить перед генерацией", lines=2,
-                                       max_length=generation_service.PROMPT_EN_MAX_CHARS, elem_id="create-prompt-en")
-            price = gr.Markdown(price_text("square", "standard", 1), elem_id="create-price",
-                                elem_classes=["td-price"])
-            generate_btn = gr.Button("Создать дизайн", variant="primary", elem_id="create-generate")
-            topup_btn = gr.Button("Пополнить баланс", variant="secondary", visible=False, elem_id="create-topup")
-        with gr.Column(scale=6, min_width=300):
-            status = gr.HTML(elem_id="create-status")
-            gallery = gr.Gallery(label="Результат", columns=2, height="auto", object_fit="contain",
-                                 buttons=["fullscreen"], interactive=False, elem_id="create-gallery")
-            downloads = gr.HTML(elem_id="create-downloads")
-            with gr.Column(visible=False, elem_id="create-actions") as actions:
-                with gr.Row():
-                    more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
-                    similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
-                    cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False,
-                                           elem_id="create-cancel")
-                strength = gr.Slider(generation_service.STRENGTH_RANGE[0], generation_service.STRENGTH_RANGE[1],
-                                     value=0.6, step=0.05, elem_id="create-strength",
-                                     label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
+                                       max_length=PROMPT_EN_MAX_CHARS, elem_id="create-prompt-en")
+                final_prompt = gr.HTML(elem_id="create-final-prompt")
+            gr.Examples(EXAMPLES, inputs=[prompt], label="Примеры — нажмите, чтобы подставить",
+                        examples_per_page=6)
     return CreateTab(
-        prompt=prompt, style=style, size=size, variants=variants, quality=quality, seed=seed, negative=negative,
-        price=price, translate_btn=translate_btn, translation=translation, prompt_en=prompt_en,
-        translation_box=translation_box, generate_btn=generate_btn, topup_btn=topup_btn, status=status,
-        gallery=gallery, downloads=downloads, actions=actions, more_btn=more_btn, similar_btn=similar_btn,
-        strength=strength, cancel_btn=cancel_btn, generation_id=gr.State(None), selected_index=gr.State(0),
+        prompt=prompt, style=style, style_info=style_info, size=size, variants=variants, quality=quality, seed=seed,
+        negative=negative, price=price, translate_btn=translate_btn, translation=translation, prompt_en=prompt_en,
+        translation_box=translation_box, final_prompt=final_prompt, generate_btn=generate_btn, topup_btn=topup_btn,
+        notice=notice, status=status, check=check, gallery=gallery, downloads=downloads, actions=actions,
+        more_btn=more_btn, similar_btn=similar_btn, repeat_btn=repeat_btn, cancel_btn=cancel_btn, strength=strength,
+        jobs=jobs, generation_id=gr.State(None), source_id=gr.State(None), selected_index=gr.State(0),
         timer=gr.Timer(POLL_SECONDS, active=False),
     )
 
@@ -124,126 +147,176 @@ def price_text(size, quality, variants) -> str:
     return f"Стоимость: **{plural_credits(cost)}**"
 
 
-def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: gr.HTML, tabs: gr.Tabs) -> None:
-    result_outputs = [tab.generation_id, tab.status, tab.gallery, tab.downloads, tab.actions, tab.cancel_btn,
-                      tab.timer, tab.topup_btn, header, tab.selected_index]
+def form_fields(tab: CreateTab) -> list:
+    return [tab.prompt, tab.style, tab.size, tab.variants, tab.quality, tab.seed, tab.negative, tab.prompt_en]
 
-    def started(session, user, generation: Generation, request) -> dict:
-        public = generation_service.to_public(session=session, settings=services.settings, generation=generation)
-        return {tab.generation_id: generation.id, tab.status: render.progress_html(public), tab.gallery: [],
-                tab.downloads: "", tab.actions: gr.Column(visible=True), tab.cancel_btn: gr.Button(visible=True),
-                tab.timer: gr.Timer(active=True), tab.topup_btn: gr.Button(visible=False),
-                tab.selected_index: 0, header: render.header_html(user)}
 
-    def submit(token_value, request: gr.Request, body: GenerationCreate) -> dict:
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            try:
-                generation = generation_service.submit(session=session, settings=services.settings,
-                                                       queue=services.queue, user=user, request=body)
-            except InsufficientCredits as exc:
-                warn(exc.message)
-                return {tab.status: render.message_html(
-                            f"{exc.message} Ничего не списано.", "warning"),
-                        tab.topup_btn: gr.Button(visible=True)}
-            session.refresh(user)
-            return started(session, user, generation, request)
+def session_outputs(tab: CreateTab) -> list:
+    return [tab.generation_id, tab.status, tab.check, tab.timer, tab.cancel_btn, tab.actions, tab.jobs, tab.notice,
+            tab.topup_btn]
 
-    @handler
-    def generate(token_value, prompt, style, size, variants, quality, seed, negative, prompt_en,
-                 request: gr.Request):
-        body = GenerationCreate(prompt=prompt, style=style, size=size, variants=int(variants or 1), quality=quality,
-                                seed=(seed or "").strip() or None, negative_prompt=negative or None,
-                                prompt_en=prompt_en or None)
-        return submit(token_value, request, body)
 
-    @handler
-    def more_variants(token_value, generation_id, request: gr.Request):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            source = generation_service.get_owned(session=session, user=user, generation_id=generation_id)
-            body = GenerationCreate(prompt=source.prompt_ru, style=source.style, size=source.size,
-                                    variants=source.variants, quality=source.quality,
-                                    negative_prompt=source.negative_prompt or None,
-                                    prompt_en=source.prompt_en if source.prompt_en_given else None)
-        return submit(token_value, request, body)
+def signed_out_view(tab: CreateTab) -> dict:
+    return {tab.generation_id: None, tab.status: "", tab.check: "", tab.timer: gr.Timer(active=False),
+            tab.cancel_btn: gr.Button(visible=False), tab.actions: gr.Row(visible=False), tab.jobs: "",
+            tab.notice: "", tab.topup_btn: gr.Button(visible=False)}
 
-    @handler
-    def similar(token_value, generation_id, selected_index, strength, request: gr.Request):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            source = generation_service.get_owned(session=session, user=user, generation_id=generation_id)
-            body = GenerationCreate(prompt=source.prompt_ru, style=source.style, size=source.size, variants=1,
-                                    quality=source.quality, negative_prompt=source.negative_prompt or None,
-                                    prompt_en=source.prompt_en if source.prompt_en_given else None,
-                                    init_generation_id=source.id, init_index=int(selected_index or 0),
-                                    strength=float(strength))
-        return submit(token_value, request, body)
 
-    @handler
-    def poll(token_value, generation_id, request: gr.Request):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            if not generation_id:
-                return {tab.timer: gr.Timer(active=False)}
-            generation = generation_service.get_owned(session=session, user=user, generation_id=generation_id)
-            public = generation_service.to_public(session=session, settings=services.settings,
-                                                  generation=generation)
-            done = generation.status in FINAL_STATUSES
-            preview = None if done else generation.preview_png
-            base = origin(services, request)
-            out = {tab.status: render.progress_html(public, preview), tab.timer: gr.Timer(active=not done),
-                   tab.cancel_btn: gr.Button(visible=not done)}
-            if done:
-                session.refresh(user)
-                out.update({tab.gallery: render.gallery_items(public, base),
-                            tab.downloads: render.downloads_html(public, base), header: render.header_html(user)})
-            return out
+def jobs_view(tab: CreateTab, ctx: Ctx) -> dict:
+    return {tab.jobs: render.jobs_html(contract.views_of(ctx, contract.recent_jobs(ctx)))}
 
-    @handler
-    def cancel(token_value, generation_id):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            generation_service.cancel(session=session, user=user, generation_id=generation_id)
-        notify("Генерация отменена, кредиты возвращены")
-        return gr.Timer(active=True)
 
-    @handler
-    def select_variant(token_value, evt: gr.SelectData):
-        with db(services) as session:
-            require_user(session, services, token_value)
-        return int(evt.index or 0)
+def resume_view(tab: CreateTab, ctx: Ctx) -> dict:
+    """After a reload or in a second tab: the running job with its live progress, and the job list."""
+    out = {**signed_out_view(tab), **jobs_view(tab, ctx)}
+    active = contract.active_job(ctx)
+    if active is not None:
+        public = contract.view_of(ctx, active)
+        out.update({tab.generation_id: active.id, tab.status: render.progress_html(public, active.preview_png),
+                    tab.check: render.check_html(public), tab.timer: gr.Timer(active=True),
+                    tab.cancel_btn: gr.Button(visible=True), tab.actions: gr.Row(visible=True)})
+    return out
 
-    @handler
-    def translate(token_value, prompt):
-        with db(services) as session:
-            require_user(session, services, token_value)
-        result = generation_service.translate(settings=services.settings, queue=services.queue, prompt=prompt)
-        return (gr.Column(visible=True), render.highlighted_translation(result["prompt_en"], result["terms"]),
-                result["prompt_en"])
 
-    def price(size, quality, variants):
-        return price_text(size, quality, variants)
+def _started(tab: CreateTab, ctx: Ctx, generation, header) -> dict:
+    ctx.session.refresh(ctx.user)
+    public = contract.view_of(ctx, generation)
+    return {tab.generation_id: generation.id, tab.status: render.progress_html(public),
+            tab.check: render.check_html(public), tab.notice: "", tab.actions: gr.Row(visible=True),
+            tab.cancel_btn: gr.Button(visible=True), tab.timer: gr.Timer(active=True),
+            tab.topup_btn: gr.Button(visible=False), header.user: render.header_html(ctx.user),
+            **jobs_view(tab, ctx)}
 
-    form = [tab.prompt, tab.style, tab.size, tab.variants, tab.quality, tab.seed, tab.negative, tab.prompt_en]
-    tab.generate_btn.click(generate, [token, *form], result_outputs, api_name="create_generate",
-                           concurrency_limit=4)
-    tab.more_btn.click(more_variants, [token, tab.generation_id], result_outputs, api_name="create_more")
-    tab.similar_btn.click(similar, [token, tab.generation_id, tab.selected_index, tab.strength], result_outputs,
-                          api_name="create_similar")
-    tab.timer.tick(poll, [token, tab.generation_id], result_outputs, api_name="create_poll",
-                   show_progress="hidden")
-    tab.cancel_btn.click(cancel, [token, tab.generation_id], [tab.timer], api_name="create_cancel")
-    tab.gallery.select(select_variant, [token], [tab.selected_index], api_name="create_select_variant",
-                       show_progress="hidden")
-    tab.translate_btn.click(translate, [token, tab.prompt], [tab.translation_box, tab.translation, tab.prompt_en],
-                            api_name="create_translate")
+
+def _submit(tab: CreateTab, ctx: Ctx, header, **fields) -> dict:
+    try:
+        generation = contract.submit(ctx, **fields)
+    except InsufficientCredits as exc:
+        # Its own place under the button: the progress of another job cannot overwrite it.
+        warn(exc.message, title="Недостаточно кредитов")
+        return {tab.notice: render.message_html(f"{exc.message} Ничего не списано.", "warning"),
+                tab.topup_btn: gr.Button(visible=True)}
+    return _started(tab, ctx, generation, header)
+
+
+def generate(ctx: Ctx, prompt, style, size, variants, quality, seed, negative, prompt_en, *, tab: CreateTab,
+             header: account.Header):
+    if ctx.user is None:  # a visitor: the sign-in dialog opens in view; the form keeps what they typed
+        return account.open_view(header, VISITOR_NOTE, "register")
+    return _submit(tab, ctx, header, prompt=prompt, style=style, size=size, variants=int(variants or 1),
+                   quality=quality, seed=(seed or "").strip() or None, negative_prompt=negative or None,
+                   prompt_en=prompt_en or None)
+
+
+def more_variants(ctx: Ctx, source_id, *, tab: CreateTab, header: account.Header):
+    source = generation_service.get_owned(session=ctx.session, user=ctx.user, generation_id=source_id)
+    return _submit(tab, ctx, header, **contract.settings_of(source))
+
+
+def similar(ctx: Ctx, source_id, selected_index, strength, *, tab: CreateTab, header: account.Header):
+    source = generation_service.get_owned(session=ctx.session, user=ctx.user, generation_id=source_id)
+    fields = {**contract.settings_of(source), "variants": 1, "init_generation_id": source.id,
+              "init_index": int(selected_index or 0), "strength": float(strength)}
+    return _submit(tab, ctx, header, **fields)
+
+
+def repeat(ctx: Ctx, generation_id, *, tab: CreateTab):
+    """«Повторить с этими настройками»: the form is filled from the design; nothing is charged until «Создать»."""
+    source = generation_service.get_owned(session=ctx.session, user=ctx.user, generation_id=generation_id)
+    return fill_form(tab, source)
+
+
+def fill_form(tab: CreateTab, source) -> dict:
+    settings = contract.settings_of(source)
+    seeds = source.seeds or []
+    return {tab.prompt: settings["prompt"], tab.style: settings["style"], tab.size: settings["size"],
+            tab.variants: settings["variants"], tab.quality: settings["quality"],
+            tab.seed: str(seeds[0]) if seeds else "", tab.negative: settings["negative_prompt"] or "",
+            tab.prompt_en: settings["prompt_en"] or ""}
+
+
+def poll(ctx: Ctx, generation_id, *, tab: CreateTab, header: account.Header):
+    if not generation_id:
+        return {tab.timer: gr.Timer(active=False)}
+    generation = generation_service.get_owned(session=ctx.session, user=ctx.user, generation_id=generation_id)
+    public = contract.view_of(ctx, generation)
+    done = generation.status in FINAL_STATUSES
+    out = {tab.status: render.progress_html(public, None if done else generation.preview_png),
+           tab.check: render.check_html(public), tab.cancel_btn: gr.Button(visible=not done),
+           **jobs_view(tab, ctx)}
+    if not done:
+        return out
+    ctx.session.refresh(ctx.user)
+    out[header.user] = render.header_html(ctx.user)
+    if generation.status == "succeeded":
+        out.update({tab.gallery: render.gallery_items(public, ctx.base),
+                    tab.downloads: render.downloads_html(public, ctx.base), tab.source_id: generation.id,
+                    tab.selected_index: 0})
+    following = contract.active_job(ctx)  # e.g. started in a second tab: keep following it
+    out[tab.generation_id] = following.id if following else generation.id
+    out[tab.timer] = gr.Timer(active=following is not None)
+    return out
+
+
+def cancel(ctx: Ctx, generation_id):
+    generation_service.cancel(session=ctx.session, user=ctx.user, generation_id=generation_id)
+    notify("Генерация отменена, кредиты возвращены")
+    return gr.Timer(active=True)
+
+
+def select_variant(ctx: Ctx, evt: gr.SelectData):
+    return int(evt.index or 0) if isinstance(evt.index, int) else 0
+
+
+def translate(ctx: Ctx, prompt, style):
+    result = contract.translate(ctx, prompt)
+    note = render.check_html({"prompt_en": result["prompt_en"], "style": style,
+                              "inscription": result.get("inscription"),
+                              "prompt_truncated": result.get("truncated", False)})
+    return (gr.Column(visible=True), render.highlighted_translation(result["prompt_en"], result["terms"]),
+            result["prompt_en"], note)
+
+
+def price(size, quality, variants):
+    return price_text(size, quality, variants)
+
+
+def style_info(style):
+    return render.style_info(style)
+
+
+def open_balance_tab():
+    return gr.Tabs(selected="balance")
+
+
+def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: account.Header, tabs: gr.Tabs) -> None:
+    result_outputs = [tab.generation_id, tab.status, tab.gallery, tab.downloads, tab.check, tab.notice, tab.actions,
+                      tab.cancel_btn, tab.timer, tab.topup_btn, header.user, tab.jobs, tab.source_id,
+                      tab.selected_index]
+    auth_outputs = [header.auth_panel, header.auth_tabs, header.auth_note]
+    quiet = {"show_progress": "hidden"}
+    tab.generate_btn.click(bind(generate, services, auth="optional", tab=tab, header=header),
+                           [token, *form_fields(tab)], result_outputs + auth_outputs, api_name="create_generate",
+                           concurrency_limit=4, **quiet)
+    tab.more_btn.click(bind(more_variants, services, tab=tab, header=header), [token, tab.source_id],
+                       result_outputs, api_name="create_more", **quiet)
+    tab.similar_btn.click(bind(similar, services, tab=tab, header=header),
+                          [token, tab.source_id, tab.selected_index, tab.strength], result_outputs,
+                          api_name="create_similar", **quiet)
+    tab.repeat_btn.click(bind(repeat, services, tab=tab), [token, tab.generation_id], form_fields(tab),
+                         api_name="create_repeat", **quiet)
+    tab.timer.tick(bind(poll, services, tab=tab, header=header), [token, tab.generation_id], result_outputs,
+                   api_name="create_poll", **quiet)
+    tab.cancel_btn.click(bind(cancel, services), [token, tab.generation_id], [tab.timer], api_name="create_cancel",
+                         **quiet)
+    tab.gallery.select(bind(select_variant, services), [token], [tab.selected_index],
+                       api_name="create_select_variant", **quiet)
+    tab.translate_btn.click(bind(translate, services), [token, tab.prompt, tab.style],
+                            [tab.translation_box, tab.translation, tab.prompt_en, tab.final_prompt],
+                            api_name="create_translate", **quiet)
     # The English box belongs to the text it was translated from: editing the Russian text drops it (browser-only).
     tab.prompt.input(None, None, [tab.prompt_en], js="() => ''")
     gr.on([tab.size.change, tab.quality.change, tab.variants.change], price, [tab.size, tab.quality, tab.variants],
-          [tab.price], api_name="price", show_progress="hidden", queue=False)
-
-    def open_balance_tab():
-        return gr.Tabs(selected="balance")
-
-    tab.topup_btn.click(open_balance_tab, None, [tabs], api_visibility="private", queue=False)
+          [tab.price], api_name="price", queue=False, **quiet)
+    tab.style.change(style_info, [tab.style], [tab.style_info], api_name="style_info", queue=False, **quiet)
+    tab.topup_btn.click(open_balance_tab, None, [tabs], api_visibility="private", queue=False, **quiet)

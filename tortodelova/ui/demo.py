@@ -11,15 +11,16 @@ import gradio as gr
 
 from tortodelova.demo import service as demo_service
 from tortodelova.errors import DomainError, NotFound
-from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import FINAL_STATUSES
-from tortodelova.pipeline.prompts import DEFAULT_STYLE, STYLES
+from tortodelova.pipeline.prompts import DEFAULT_STYLE
 from tortodelova.services import Services
-from tortodelova.ui import render
-from tortodelova.ui.common import db, handler, origin
+from tortodelova.ui import contract, render
+from tortodelova.ui.common import Ctx, bind
 
 POLL_SECONDS = 1.0
 DEMO_EXAMPLE = "Нежный торт с белым кремом, свежей клубникой и веточками мяты"
+INTRO = ("### Попробуйте бесплатно\nОдин дизайн без регистрации: опишите торт своими словами и нажмите "
+         "«Создать бесплатно». После регистрации — кредиты в подарок; изображение 512×512 стоит 10 кредитов.")
 
 
 @dataclass
@@ -28,6 +29,7 @@ class DemoTab:
     form: gr.Column
     prompt: gr.Textbox
     style: gr.Dropdown
+    style_info: gr.Markdown
     create_btn: gr.Button
     status: gr.HTML
     gallery: gr.Gallery
@@ -37,12 +39,11 @@ class DemoTab:
 
 
 def layout() -> DemoTab:
-    intro = gr.Markdown("### Попробуйте бесплатно\nОдин дизайн без регистрации: опишите торт своими словами.",
-                        elem_id="demo-intro")
+    intro = gr.Markdown(INTRO, elem_id="demo-intro")
     with gr.Column(elem_id="demo-form") as form:
         prompt = gr.Textbox(label="Опишите торт", value=DEMO_EXAMPLE, lines=2, max_length=500, elem_id="demo-prompt")
-        style = gr.Dropdown([(s.title, s.id) for s in STYLES.values()], value=DEFAULT_STYLE, label="Стиль",
-                            elem_id="demo-style")
+        style = gr.Dropdown(render.style_choices(), value=DEFAULT_STYLE, label="Стиль", elem_id="demo-style")
+        style_info = gr.Markdown(render.style_info(DEFAULT_STYLE), elem_classes=["td-muted", "td-style-info"])
         create_btn = gr.Button("Создать бесплатно", variant="primary", elem_id="demo-create")
     status = gr.HTML(elem_id="demo-status")
     gallery = gr.Gallery(show_label=False, columns=1, height="auto", object_fit="contain", interactive=False,
@@ -51,7 +52,7 @@ def layout() -> DemoTab:
         gr.Markdown("**Понравилось?** Зарегистрируйтесь — новым пользователям дарим кредиты, а этот дизайн "
                     "сохранится в «Мои дизайны».")
         register_btn = gr.Button("Зарегистрироваться", variant="primary", elem_id="demo-register")
-    return DemoTab(intro=intro, form=form, prompt=prompt, style=style, create_btn=create_btn, status=status,
+    return DemoTab(intro=intro, form=form, prompt=prompt, style=style, style_info=style_info, create_btn=create_btn, status=status,
                    gallery=gallery, invite=invite, register_btn=register_btn, timer=gr.Timer(POLL_SECONDS,
                                                                                             active=False))
 
@@ -65,61 +66,65 @@ def guest_id_of(services: Services, guest) -> str | None:
     return demo_service.guest_from_cookie(services.settings, cookie if isinstance(cookie, str) else None)
 
 
-def view(tab: DemoTab, session, services: Services, guest, base: str, *, signed_in: bool) -> dict:
+def view(tab: DemoTab, ctx: Ctx, guest, *, signed_in: bool) -> dict:
     """What the demo tab shows for this browser: the form, the running demo, or its result and the invitation."""
     found = None
-    guest_id = guest_id_of(services, guest)
+    guest_id = guest_id_of(ctx.services, guest)
     if guest_id:
-        found = demo_service.guest_generation(session=session, guest_id=guest_id)
+        found = demo_service.guest_generation(session=ctx.session, guest_id=guest_id)
+    hidden = {tab.status: "", tab.gallery: [], tab.invite: gr.Column(visible=False), tab.timer: gr.Timer(active=False)}
     if signed_in:
         intro = "Вы вошли в аккаунт — создавайте дизайны во вкладке «Создать»."
         if found:
             intro += " Ваш демо-дизайн сохранён в «Мои дизайны»."
-        return {tab.intro: intro, tab.form: gr.Column(visible=False), tab.status: "", tab.gallery: [],
-                tab.invite: gr.Column(visible=False), tab.timer: gr.Timer(active=False)}
-    if found is not None and guest.get("claimed"):
+        return {tab.intro: intro, tab.form: gr.Column(visible=False), **hidden}
+    if found is not None and isinstance(guest, dict) and guest.get("claimed"):
         return {tab.intro: "Бесплатный демо-дизайн уже использован и сохранён в аккаунте. Войдите, чтобы "
-                           "продолжить.", tab.form: gr.Column(visible=False), tab.status: "", tab.gallery: [],
-                tab.invite: gr.Column(visible=False), tab.timer: gr.Timer(active=False)}
+                           "продолжить.", tab.form: gr.Column(visible=False), **hidden}
     if found is None:
-        return {tab.form: gr.Column(visible=True), tab.status: "", tab.gallery: [],
-                tab.invite: gr.Column(visible=False), tab.timer: gr.Timer(active=False)}
+        return {tab.intro: INTRO, tab.form: gr.Column(visible=True), **hidden}
     generation, _claim_token = found
-    public = generation_service.to_public(session=session, settings=services.settings, generation=generation)
+    public = contract.view_of(ctx, generation)
     done = generation.status in FINAL_STATUSES
     return {tab.form: gr.Column(visible=False),
             tab.status: render.progress_html(public, None if done else generation.preview_png),
-            tab.gallery: render.gallery_items(public, base) if done else [],
+            tab.gallery: render.gallery_items(public, ctx.base) if done else [],
             tab.invite: gr.Column(visible=done), tab.timer: gr.Timer(active=not done)}
 
 
+# Both handlers are open to visitors by design; they only ever show the design of the guest id the server signed
+# for this browser.
+def create(ctx: Ctx, guest, prompt, style, *, tab: DemoTab, guest_state: gr.BrowserState):
+    settings = ctx.settings
+    guest_id = guest_id_of(ctx.services, guest)
+    cookie = guest.get("guest") if guest_id else None
+    if guest_id is None:
+        guest_id, cookie = demo_service.new_guest_cookie(settings)
+    request = ctx.request
+    ip = request.client.host if request is not None and request.client else "unknown"
+    generation, claim_token = demo_service.create(session=ctx.session, settings=settings, queue=ctx.services.queue,
+                                                  guest_id=guest_id, ip=ip, prompt=prompt, style=style)
+    new_guest = {"guest": cookie, "claim": claim_token, "id": generation.id, "claimed": False}
+    return {guest_state: new_guest, **view(tab, ctx, new_guest, signed_in=False)}
+
+
+def poll(ctx: Ctx, guest, *, tab: DemoTab):
+    return view(tab, ctx, guest, signed_in=False)
+
+
+def refused(exc, *, tab: DemoTab, **_bound):
+    """At the limit (used, or the daily cap): say so next to the form and offer registration instead."""
+    return {tab.status: render.message_html(exc.message, "warning"), tab.invite: gr.Column(visible=True)}
+
+
 def wire(tab: DemoTab, services: Services, guest_state: gr.BrowserState) -> None:
-    """Both handlers are open to visitors by design; they only ever show the design of the guest id the server
-    signed for this browser."""
-
-    @handler
-    def create(guest, prompt, style, request: gr.Request):
-        settings = services.settings
-        guest_id = guest_id_of(services, guest)
-        cookie = guest.get("guest") if guest_id else None
-        if guest_id is None:
-            guest_id, cookie = demo_service.new_guest_cookie(settings)
-        ip = request.client.host if request is not None and request.client else "unknown"
-        with db(services) as session:
-            generation, claim_token = demo_service.create(session=session, settings=settings, queue=services.queue,
-                                                          guest_id=guest_id, ip=ip, prompt=prompt, style=style)
-            new_guest = {"guest": cookie, "claim": claim_token, "id": generation.id, "claimed": False}
-            return {guest_state: new_guest,
-                    **view(tab, session, services, new_guest, origin(services, request), signed_in=False)}
-
-    @handler
-    def poll(guest, request: gr.Request):
-        with db(services) as session:
-            return view(tab, session, services, guest, origin(services, request), signed_in=False)
-
-    tab.create_btn.click(create, [guest_state, tab.prompt, tab.style], [guest_state, *outputs(tab)],
-                         api_name="demo_create", concurrency_limit=4)
-    tab.timer.tick(poll, [guest_state], outputs(tab), api_name="demo_poll", show_progress="hidden")
+    tab.create_btn.click(bind(create, services, auth="public", refused=refused, tab=tab, guest_state=guest_state),
+                         [guest_state, tab.prompt, tab.style], [guest_state, *outputs(tab)], api_name="demo_create",
+                         concurrency_limit=4, show_progress="hidden")
+    tab.style.change(render.style_info, [tab.style], [tab.style_info], api_visibility="private", queue=False,
+                     show_progress="hidden")
+    tab.timer.tick(bind(poll, services, auth="public", tab=tab), [guest_state], outputs(tab), api_name="demo_poll",
+                   show_progress="hidden")
 
 
 def claim_into(session, user, guest) -> tuple[dict | None, str | None]:

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from tortodelova.accounts.models import User
 from tortodelova.generation import service as generation_service
 from tortodelova.services import Services
-from tortodelova.ui import render
-from tortodelova.ui.common import db, handler, notify, origin, require_user, warn
+from tortodelova.ui import contract, create, render
+from tortodelova.ui.common import Ctx, bind, fmt_date, notify, warn
 
 PAGE_SIZE = 12
 
@@ -28,6 +27,7 @@ class DesignsTab:
     downloads: gr.HTML
     share_btn: gr.Button
     unshare_btn: gr.Button
+    repeat_btn: gr.Button
     share_link: gr.Textbox
     confirm_delete: gr.Checkbox
     delete_btn: gr.Button
@@ -53,6 +53,7 @@ def layout() -> DesignsTab:
         with gr.Row():
             share_btn = gr.Button("Поделиться", variant="primary", size="sm", elem_id="designs-share")
             unshare_btn = gr.Button("Закрыть доступ по ссылке", size="sm", visible=False, elem_id="designs-unshare")
+            repeat_btn = gr.Button("Повторить с этими настройками", size="sm", elem_id="designs-repeat")
         share_link = gr.Textbox(label="Ссылка для клиента", buttons=["copy"], interactive=False, visible=False,
                                 elem_id="designs-share-link")
         with gr.Row():
@@ -61,7 +62,7 @@ def layout() -> DesignsTab:
     return DesignsTab(summary=summary, gallery=gallery, prev_btn=prev_btn, page_label=page_label,
                       next_btn=next_btn, refresh_btn=refresh_btn, detail=detail, detail_md=detail_md,
                       detail_gallery=detail_gallery, downloads=downloads, share_btn=share_btn,
-                      unshare_btn=unshare_btn, share_link=share_link, confirm_delete=confirm_delete,
+                      unshare_btn=unshare_btn, repeat_btn=repeat_btn, share_link=share_link, confirm_delete=confirm_delete,
                       delete_btn=delete_btn, ids=gr.State([]), page=gr.State(0), selected=gr.State(None))
 
 
@@ -76,19 +77,18 @@ def signed_out_view(tab: DesignsTab) -> dict:
             tab.page: 0, tab.detail: gr.Column(visible=False), tab.selected: None}
 
 
-def view(tab: DesignsTab, session, services: Services, user: User, page: int, base: str) -> dict:
+def view(tab: DesignsTab, ctx: Ctx, page: int) -> dict:
     """One page of the user's finished designs (newest first) as gallery tiles of their first image."""
     page = max(0, int(page or 0))
-    items, total = generation_service.list_for_user(session=session, user=user, limit=PAGE_SIZE,
+    items, total = generation_service.list_for_user(session=ctx.session, user=ctx.user, limit=PAGE_SIZE,
                                                     offset=page * PAGE_SIZE, status="succeeded")
     if not items and page > 0:
-        return view(tab, session, services, user, page - 1, base)
+        return view(tab, ctx, page - 1)
     pages = max(1, -(-total // PAGE_SIZE))
     tiles = []
     for generation in items:
-        public = generation_service.to_public(session=session, settings=services.settings, generation=generation)
-        first = render.gallery_items(public, base)[:1]
-        caption = f"{render.fmt_date(generation.created_at)} · {generation.prompt_ru[:60]}"
+        first = render.gallery_items(contract.view_of(ctx, generation), ctx.base)[:1]
+        caption = f"{fmt_date(generation.created_at)} · {generation.prompt_ru[:60]}"
         tiles += [(url, caption) for url, _ in first]
     summary = f"Готовых дизайнов: **{total}**" if total else "Здесь появятся ваши дизайны — создайте первый во " \
                                                               "вкладке «Создать»."
@@ -98,14 +98,15 @@ def view(tab: DesignsTab, session, services: Services, user: User, page: int, ba
             tab.selected: None}
 
 
-def detail_view(tab: DesignsTab, session, services: Services, user: User, generation_id: str, base: str) -> dict:
-    generation = generation_service.get_owned(session=session, user=user, generation_id=generation_id)
-    public = generation_service.to_public(session=session, settings=services.settings, generation=generation)
-    link = generation_service.share_link_of(session=session, generation_id=generation.id)
+def detail_view(tab: DesignsTab, ctx: Ctx, generation_id: str) -> dict:
+    generation = generation_service.get_owned(session=ctx.session, user=ctx.user, generation_id=generation_id)
+    public = contract.view_of(ctx, generation)
+    link = generation_service.share_link_of(session=ctx.session, generation_id=generation.id)
     return {tab.detail: gr.Column(visible=True), tab.selected: generation.id,
             tab.detail_md: render.details_markdown(public),
-            tab.detail_gallery: render.gallery_items(public, base), tab.downloads: render.downloads_html(public, base),
-            **share_view(tab, link.token if link else None, base), tab.confirm_delete: False}
+            tab.detail_gallery: render.gallery_items(public, ctx.base),
+            tab.downloads: render.downloads_html(public, ctx.base),
+            **share_view(tab, link.token if link else None, ctx.base), tab.confirm_delete: False}
 
 
 def share_view(tab: DesignsTab, token: str | None, base: str) -> dict:
@@ -113,67 +114,63 @@ def share_view(tab: DesignsTab, token: str | None, base: str) -> dict:
             tab.share_btn: gr.Button(visible=not token), tab.unshare_btn: gr.Button(visible=bool(token))}
 
 
-def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_tab: gr.Tab) -> None:
+def show_page(ctx: Ctx, page, *, tab: DesignsTab, step: int = 0):
+    return view(tab, ctx, int(page or 0) + step)
+
+
+def select(ctx: Ctx, ids, evt: gr.SelectData, *, tab: DesignsTab):
+    index = evt.index if isinstance(evt.index, int) else -1
+    if not 0 <= index < len(ids or []):
+        return {tab.detail: gr.Column(visible=False)}
+    return detail_view(tab, ctx, ids[index])
+
+
+def share(ctx: Ctx, generation_id, *, tab: DesignsTab):
+    link = generation_service.share(session=ctx.session, user=ctx.user, generation_id=generation_id)
+    notify("Ссылка создана — скопируйте и отправьте клиенту")
+    return share_view(tab, link.token, ctx.base)
+
+
+def unshare(ctx: Ctx, generation_id, *, tab: DesignsTab):
+    generation_service.unshare(session=ctx.session, user=ctx.user, generation_id=generation_id)
+    notify("Доступ по ссылке закрыт")
+    return share_view(tab, None, ctx.base)
+
+
+def delete(ctx: Ctx, generation_id, confirmed, page, *, tab: DesignsTab):
+    if not confirmed:
+        warn("Отметьте «Да, удалить безвозвратно», чтобы удалить дизайн")
+        return gr.skip()
+    generation_service.delete(session=ctx.session, store=ctx.services.store, user=ctx.user,
+                              generation_id=generation_id)
+    notify("Дизайн удалён")
+    return view(tab, ctx, page)
+
+
+def repeat(ctx: Ctx, generation_id, *, create_tab, tabs: gr.Tabs):
+    """«Повторить с этими настройками»: the «Создать» form filled from this design, nothing charged yet."""
+    out = create.repeat(ctx, generation_id, tab=create_tab)
+    notify("Настройки дизайна перенесены в «Создать» — поправьте и нажмите «Создать дизайн»")
+    return {**out, tabs: gr.Tabs(selected="create")}
+
+
+def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_tab: gr.Tab, create_tab,
+         tabs: gr.Tabs) -> None:
     list_outputs = outputs(tab)
     detail_outputs = [tab.detail, tab.selected, tab.detail_md, tab.detail_gallery, tab.downloads, tab.share_link,
                       tab.share_btn, tab.unshare_btn, tab.confirm_delete]
-
-    def page_handler(step: int):
-        @handler
-        def show(token_value, page, request: gr.Request):
-            with db(services) as session:
-                user = require_user(session, services, token_value)
-                return view(tab, session, services, user, int(page or 0) + step, origin(services, request))
-
-        return show
-
-    designs_tab.select(page_handler(0), [token, tab.page], list_outputs, api_name="designs_show",
-                       show_progress="hidden")
-    tab.refresh_btn.click(page_handler(0), [token, tab.page], list_outputs, api_name="designs_page")
-    tab.prev_btn.click(page_handler(-1), [token, tab.page], list_outputs, api_name="designs_prev")
-    tab.next_btn.click(page_handler(+1), [token, tab.page], list_outputs, api_name="designs_next")
-
-    @handler
-    def select(token_value, ids, evt: gr.SelectData, request: gr.Request):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            index = evt.index if isinstance(evt.index, int) else -1
-            if not 0 <= index < len(ids or []):
-                return {tab.detail: gr.Column(visible=False)}
-            return detail_view(tab, session, services, user, ids[index], origin(services, request))
-
-    @handler
-    def share(token_value, generation_id, request: gr.Request):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            link = generation_service.share(session=session, user=user, generation_id=generation_id)
-            notify("Ссылка создана — скопируйте и отправьте клиенту")
-            return share_view(tab, link.token, origin(services, request))
-
-    @handler
-    def unshare(token_value, generation_id, request: gr.Request):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            generation_service.unshare(session=session, user=user, generation_id=generation_id)
-            notify("Доступ по ссылке закрыт")
-            return share_view(tab, None, origin(services, request))
-
-    @handler
-    def delete(token_value, generation_id, confirmed, page, request: gr.Request):
-        with db(services) as session:
-            user = require_user(session, services, token_value)
-            if not confirmed:
-                warn("Отметьте «Да, удалить безвозвратно», чтобы удалить дизайн")
-                return {tab.summary: gr.Markdown()}
-            generation_service.delete(session=session, store=services.store, user=user,
-                                      generation_id=generation_id)
-            notify("Дизайн удалён")
-            return view(tab, session, services, user, page, origin(services, request))
-
-    tab.gallery.select(select, [token, tab.ids], detail_outputs, api_name="designs_select")
-    tab.share_btn.click(share, [token, tab.selected], [tab.share_link, tab.share_btn, tab.unshare_btn],
-                        api_name="designs_share")
-    tab.unshare_btn.click(unshare, [token, tab.selected], [tab.share_link, tab.share_btn, tab.unshare_btn],
-                          api_name="designs_unshare")
-    tab.delete_btn.click(delete, [token, tab.selected, tab.confirm_delete, tab.page], list_outputs,
-                         api_name="designs_delete")
+    share_outputs = [tab.share_link, tab.share_btn, tab.unshare_btn]
+    quiet = {"show_progress": "hidden"}
+    for event, step, name in ((designs_tab.select, 0, "designs_show"), (tab.refresh_btn.click, 0, "designs_page"),
+                              (tab.prev_btn.click, -1, "designs_prev"), (tab.next_btn.click, +1, "designs_next")):
+        event(bind(show_page, services, tab=tab, step=step), [token, tab.page], list_outputs, api_name=name, **quiet)
+    tab.gallery.select(bind(select, services, tab=tab), [token, tab.ids], detail_outputs, api_name="designs_select",
+                       **quiet)
+    tab.share_btn.click(bind(share, services, tab=tab), [token, tab.selected], share_outputs,
+                        api_name="designs_share", **quiet)
+    tab.unshare_btn.click(bind(unshare, services, tab=tab), [token, tab.selected], share_outputs,
+                          api_name="designs_unshare", **quiet)
+    tab.delete_btn.click(bind(delete, services, tab=tab), [token, tab.selected, tab.confirm_delete, tab.page],
+                         list_outputs, api_name="designs_delete", **quiet)
+    tab.repeat_btn.click(bind(repeat, services, create_tab=create_tab, tabs=tabs), [token, tab.selected],
+                         [*create.form_fields(create_tab), tabs], api_name="designs_repeat", **quiet)
