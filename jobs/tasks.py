@@ -70,31 +70,41 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
 
     @huey.periodic_task(crontab(minute=f"*/{sweep_every_minutes}"), retries=0)
     def sweep() -> dict:
-        from tortodelova.accounts.chores import purge_expired_revoked_tokens
-        from tortodelova.db import session_scope
-
-        ctx = worker_context()
-        queue = HueyQueue(tasks)
-        report = worker.sweep(ctx=ctx, pending_ids=queue.pending_generation_ids(), enqueue=queue.enqueue_generation)
-        with session_scope(ctx.session_factory) as session:
-            report["revoked_tokens_purged"] = purge_expired_revoked_tokens(session=session)
-        return report
+        return run_chores(tasks)
 
     @huey.on_startup()
     def load_models() -> None:
-        # The models are loaded once per worker process, before the first job, when the files are there. A failure
-        # is logged with its traceback; each job then fails (and refunds) with the same cause.
-        from tortodelova.pipeline.models import check_models
-
-        if check_models(settings.models_dir).ok:
-            try:
-                worker_context().load()
-            except Exception:
-                logger.exception("could not load the models at worker start")
+        load_models_at_start(settings, worker_context)
 
     tasks = Tasks(huey=huey, run_generation=run_generation, translate=translate, sweep=sweep,
                   worker_context=worker_context)
     return tasks
+
+
+def run_chores(tasks: Tasks) -> dict:
+    """The periodic repair of the generation queue, then the account chores (expired revoked tokens)."""
+    from tortodelova.accounts.chores import purge_expired_revoked_tokens
+    from tortodelova.db import session_scope
+    from tortodelova.generation import worker
+
+    ctx = tasks.worker_context()
+    queue = HueyQueue(tasks)
+    report = worker.sweep(ctx=ctx, pending_ids=queue.pending_generation_ids(), enqueue=queue.enqueue_generation)
+    with session_scope(ctx.session_factory) as session:
+        report["revoked_tokens_purged"] = purge_expired_revoked_tokens(session=session)
+    return report
+
+
+def load_models_at_start(settings: Settings, worker_context) -> None:
+    """The models are loaded once per worker process, before the first job, when the files are there. A failure is
+    logged with its traceback; each job then fails (and refunds) with the same cause, raised by `Models`."""
+    from tortodelova.pipeline.models import check_models
+
+    if check_models(settings.models_dir).ok:
+        try:
+            worker_context().load()
+        except Exception:
+            logger.exception("could not load the models at worker start")
 
 
 class HueyQueue:

@@ -13,7 +13,6 @@ from tortodelova.generation.models import Generation
 from tortodelova.storage import ObjectMissing
 
 
-@pytest.mark.parametrize("storage_settings", ["local", "s3"], indirect=True)
 def test_generate_two_variants_end_to_end(stack):
     headers = stack.user(deposit=100)
     r = stack.client.post("/api/generations", headers=headers, json={

@@ -175,3 +175,19 @@ def test_jobs_with_the_same_size_and_quality_share_one_batch(make_stack):
         assert kinds(stack, job_id) == ["charge"]
     assert kinds(stack, ids[2]) == ["charge", "refund"]
     ledger_ok(stack, alice), ledger_ok(stack, bob)
+
+
+@pytest.mark.parametrize("storage_settings", ["s3"], indirect=True)
+def test_images_are_stored_on_s3_and_downloaded_through_the_app(stack):
+    headers = stack.user(deposit=10)
+    generation_id = stack.client.post("/api/generations", headers=headers,
+                                      json={"prompt": "торт с клубникой", "quality": "fast"}).json()["id"]
+    done = stack.wait(generation_id, headers)
+    assert done["status"] == "succeeded", done
+    png = stack.client.get(done["images"][0]["download_url"], headers=headers)
+    assert png.status_code == 200 and Image.open(io.BytesIO(png.content)).size == (512, 512)
+    with stack.services.session() as session:
+        key = session.get(Generation, generation_id).image_keys[0]
+    assert stack.services.store.get(key) == png.content
+    shown = stack.client.get(done["images"][0]["url"], headers=headers, follow_redirects=False)
+    assert shown.status_code == 307 and key in shown.headers["location"]  # a presigned S3 URL

@@ -20,6 +20,22 @@ def _field(loc) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
 
 
+def validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = _field(error.get("loc", ()))
+        cause = (error.get("ctx") or {}).get("error")
+        if error.get("type") == "value_error" and cause is not None:
+            problems.append(str(cause))  # our validators' own Russian message, with the bad value quoted
+        elif error.get("type") == "json_invalid":
+            problems.append("тело запроса — некорректный JSON")
+        elif error.get("type") == "missing":
+            problems.append(f"не заполнено поле {where}")
+        else:
+            problems.append(f"некорректное значение поля {where}" if where else "некорректный запрос")
+    return "Ошибка в запросе: " + "; ".join(dict.fromkeys(problems))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError):
@@ -30,19 +46,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError):
-        problems = []
-        for error in exc.errors():
-            where = _field(error.get("loc", ()))
-            cause = (error.get("ctx") or {}).get("error")
-            if error.get("type") == "value_error" and cause is not None:
-                problems.append(str(cause))  # our validators' own Russian message, with the bad value quoted
-            elif error.get("type") == "json_invalid":
-                problems.append("тело запроса — некорректный JSON")
-            elif error.get("type") == "missing":
-                problems.append(f"не заполнено поле {where}")
-            else:
-                problems.append(f"некорректное значение поля {where}" if where else "некорректный запрос")
-        return JSONResponse({"detail": "Ошибка в запросе: " + "; ".join(dict.fromkeys(problems))}, status_code=422)
+        return JSONResponse({"detail": validation_message(exc)}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError):
