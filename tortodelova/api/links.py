@@ -70,3 +70,11 @@ class SignedLinks:
 
     def signed(self, generation: Generation, index: int) -> str | None:
         return self.image(generation, index)
+
+
+SHARE_PATH = "/s/{token}"
+
+
+def share_url(base: str, token: str) -> str:
+    """The public page of a shared design: `PUBLIC_URL` (or the request's base) + `/s/{token}`."""
+    return base.rstrip("/") + SHARE_PATH.format(token=token)

@@ -6,7 +6,7 @@ from fastapi.responses import Response as RawResponse
 
 from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep
 from tortodelova.api.images import download_name, image_response, verify_image_signature
-from tortodelova.api.links import RestLinks
+from tortodelova.api.links import RestLinks, share_url
 from tortodelova.generation import service
 from tortodelova.generation.schemas import (
     GenerationPublic,
@@ -116,15 +116,14 @@ def signed_image(generation_id: str, index: int, services: ServicesDep, session:
                           download_name=download_name(generation.id, index) if download else None)
 
 
-def share_url(request: Request, services, token: str) -> str:
-    base = services.settings.public_url or str(request.base_url).rstrip("/")
-    return f"{base.rstrip('/')}/s/{token}"
+def public_share_url(request: Request, services, token: str) -> str:
+    return share_url(services.settings.public_url or str(request.base_url), token)
 
 
 @router.post("/generations/{generation_id}/share", response_model=ShareLinkPublic)
 def share(generation_id: str, request: Request, user: CurrentUser, services: ServicesDep, session: SessionDep):
     link = service.share(session=session, user=user, generation_id=generation_id)
-    return ShareLinkPublic(token=link.token, url=share_url(request, services, link.token))
+    return ShareLinkPublic(token=link.token, url=public_share_url(request, services, link.token))
 
 
 @router.delete("/generations/{generation_id}/share", status_code=204, response_class=Response)
