@@ -98,3 +98,31 @@ def test_stats_and_generations(client, register, admin):
     gens = client.get("/api/admin/generations?status=queued", headers=admin).json()
     assert gens["total"] == 1 and gens["items"][0]["user_id"]
     assert client.get("/api/admin/generations?status=weird", headers=admin).status_code == 422
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("post", "/api/admin/users/99999999999999999999999/block", None),
+    ("post", "/api/admin/users/1/balance", {"amount": "²", "reason": "x"}),
+    ("post", "/api/admin/users/1/balance", {"amount": 5, "reason": "a\x00b"}),
+    ("get", "/api/admin/users?offset=99999999999999999999", None),
+    ("get", "/api/admin/users?q=%00", None),
+    ("get", "/api/admin/transactions?user_id=99999999999999999999", None),
+    ("get", "/api/admin/transactions?kind=%00", None),
+    ("get", "/api/admin/generations?status=%00", None),
+])
+def test_bad_admin_input_is_4xx_never_500(client, admin, method, path, body):
+    """Issue 10, finding 7: huge ids and offsets, «²» in the amount, NUL bytes in the search and the reason."""
+    kwargs = {"json": body} if body else {}
+    r = getattr(client, method)(path, headers=admin, **kwargs)
+    assert 400 <= r.status_code < 500 and r.status_code != 404, (path, r.status_code, r.text)
+    assert r.json()["detail"]
+
+
+def test_admin_generation_list_is_typed_with_signed_links_and_hides_deleted(client, register, admin):
+    _, user = register()
+    kept = client.post("/api/generations", headers=user, json={"prompt": "торт", "quality": "fast"}).json()["id"]
+    gone = client.post("/api/generations", headers=user, json={"prompt": "торт 2", "quality": "fast"}).json()["id"]
+    assert client.delete(f"/api/generations/{gone}", headers=user).status_code == 204
+    page = client.get("/api/admin/generations", headers=admin).json()
+    assert [g["id"] for g in page["items"]] == [kept] and page["total"] == 1
+    assert page["items"][0]["queue_position"] == 1 and page["items"][0]["status_title"] == "В очереди"
