@@ -144,17 +144,21 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from tortodelova.generation.views import router as generation_router
     from tortodelova.health import router as health_router
 
-    from tortodelova.edge import EdgeGuard, SecurityHeaders, install_input_errors, redact_access_log
+    from tortodelova.edge import (EdgeGuard, SecurityHeaders, install_error_schema, install_input_errors,
+                                  redact_access_log)
 
     errors.install(app)
     install_input_errors(app)
+    install_error_schema(app)
     redact_access_log()
     # Added last = runs first: headers on every answer, then the edge checks (whole body in before the limiter).
     app.add_middleware(RequestLimit, limit=request_limit(services))
     app.add_middleware(EdgeGuard, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)
     api = APIRouter(prefix="/api")
-    for router in (accounts_router, billing_router, generation_router, demo_router, admin_router):
+    from tortodelova.features_api import routers as feature_routers
+
+    for router in (accounts_router, billing_router, generation_router, demo_router, admin_router, *feature_routers()):
         api.include_router(router)
     app.include_router(health_router)
     app.include_router(api)

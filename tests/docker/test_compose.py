@@ -498,3 +498,24 @@ def test_readme_covers_operations():
     for needle in ("cp .env.example .env", "docker compose up -d", "--profile setup run --rm models",
                    "--scale worker=2", "device_ids", "pg_dump", "mc mirror", "docker compose pull"):
         assert needle in readme, needle
+
+
+# ------------------------------------------------------------------------------------------------------ hardening
+def test_only_the_proxys_address_is_trusted_for_forwarded_for():
+    """Issue 10, finding 4b: `FORWARDED_ALLOW_IPS=*` let every forged X-Forwarded-For be a new demo visitor."""
+    env = read_env_file()
+    assert env["FORWARDED_ALLOW_IPS"] != "*" and "*" not in env["FORWARDED_ALLOW_IPS"]
+    assert env["FORWARDED_ALLOW_IPS"] == env["APP_GATEWAY"]
+    app_env = load_compose()["services"]["app"]["environment"]
+    assert app_env["FORWARDED_ALLOW_IPS"] == "${FORWARDED_ALLOW_IPS:-172.30.57.1}"
+    ipam = load_compose()["networks"]["default"]["ipam"]["config"][0]
+    assert ipam["gateway"] == "${APP_GATEWAY:-172.30.57.1}"
+    readme = (DOCKER / "README.md").read_text(encoding="utf-8")
+    assert "Никогда не ставьте `FORWARDED_ALLOW_IPS=*`" in readme
+
+
+def test_public_url_is_required():
+    app_env = load_compose()["services"]["app"]["environment"]
+    assert app_env["PUBLIC_URL"].startswith("${PUBLIC_URL:?")
+    assert any(p.startswith("PUBLIC_URL") for p in preflight.find_problems({**good_env(), "PUBLIC_URL": ""}))
+    assert any(p.startswith("PUBLIC_URL") for p in preflight.find_problems({**good_env(), "PUBLIC_URL": "torty.ru"}))

@@ -49,6 +49,7 @@ class LiveApp:
     def __init__(self, tmp_path: Path, **env):
         from tests.production.stack import service_env
 
+        tmp_path.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / "app.log"

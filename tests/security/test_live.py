@@ -1,0 +1,69 @@
+"""Findings 5 and 9 against a real `uvicorn` process on SQLite: stalled request bodies hold no slot that others
+need, and repeated failed logins answer 429 with Retry-After, per account and per client address."""
+from __future__ import annotations
+
+import socket
+import uuid
+
+import httpx
+
+from tests.security.conftest import PASSWORD, register_over_http
+
+STALLED = 40
+
+
+def test_forty_stalled_bodies_do_not_starve_health(live_app):
+    """Finding 5: 31 connections sending headers and one byte of body filled the 30-slot request limiter, and
+    /api/health and /s/ timed out while they hung."""
+    app = live_app(BODY_TIMEOUT_SECONDS="120")
+    host, port = "127.0.0.1", app.port
+    sockets = []
+    try:
+        for _ in range(STALLED):
+            sock = socket.create_connection((host, port), timeout=5)
+            sock.sendall(b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 1000\r\n\r\n{")
+            sockets.append(sock)
+        # A generous client timeout only as a guard against hanging the suite; the old code never answered.
+        health = httpx.get(f"{app.url}/api/health", timeout=2.0)
+        assert health.status_code == 200, health.text
+        assert httpx.get(f"{app.url}/s/unknown-token", timeout=2.0).status_code == 404
+        assert httpx.get(f"{app.url}/api/pricing", timeout=2.0).status_code == 200
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_a_huge_declared_body_is_refused_before_it_is_read(live_app):
+    app = live_app()
+    with socket.create_connection(("127.0.0.1", app.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 209715200\r\n\r\n{\"email\": \"")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_login_failures_are_throttled_per_account_and_per_client(live_app):
+    """Finding 9: 40 wrong passwords in 7 s, all 401, then the right one worked."""
+    app = live_app(LOGIN_ACCOUNT_LIMIT="5 per 15 minutes", LOGIN_CLIENT_LIMIT="12 per 15 minutes")
+    email = f"victim-{uuid.uuid4().hex[:6]}@example.com"
+    register_over_http(app.url, email)
+    with httpx.Client(base_url=app.url, timeout=30) as client:
+        codes = [client.post("/api/auth/login", json={"email": email, "password": f"wrong-{i}"}).status_code
+                 for i in range(7)]
+        assert codes[:5] == [401] * 5 and codes[5:] == [429, 429], codes
+        right = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert right.status_code == 429, right.text
+        assert int(right.headers["Retry-After"]) > 0 and "попыток" in right.json()["detail"]
+
+        # Per client address: spreading failures over many accounts from one address stops too.
+        others = [f"other-{i}-{uuid.uuid4().hex[:4]}@example.com" for i in range(8)]
+        codes = [client.post("/api/auth/login", json={"email": other, "password": "wrong-pass"}).status_code
+                 for other in others]
+        assert 429 in codes, codes
+        fresh = f"fresh-{uuid.uuid4().hex[:6]}@example.com"
+        register_over_http(app.url, fresh)
+        blocked = client.post("/api/auth/login", json={"email": fresh, "password": PASSWORD})
+        assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+        # The rest of the app keeps answering.
+        assert client.get("/api/health").status_code == 200
