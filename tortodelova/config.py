@@ -87,6 +87,9 @@ class Settings(BaseSettings):
 
     # Gradio
     max_upload_bytes: int = 8 * 1024 * 1024
+    # Reference photos (POST /api/uploads): refused from the header, before decoding, past these.
+    max_upload_side: int = 6000
+    max_upload_pixels: int = 24_000_000
     gradio_cache_max_age_seconds: float = 2 * 3600.0
     public_url: str | None = None  # base URL used in share links; request URL when unset
 

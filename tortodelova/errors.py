@@ -89,3 +89,8 @@ class Overloaded(ServiceUnavailable):
 
 class SelfTopupDisabled(Forbidden):
     message = "Самостоятельное пополнение отключено: кредиты начисляет администратор"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    message = "Неподдерживаемый тип файла"

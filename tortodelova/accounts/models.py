@@ -37,6 +37,9 @@ class User(Base):
     # Every token carries this key (claim `sk`); replacing it ends all the user's sessions at once (password change,
     # block, delete, a password set by the operator).
     session_key: Mapped[str] = mapped_column(String(32), nullable=False, default=new_session_key)
+    # Shown on the customer card and the share page (PATCH /api/me/profile, accounts/profile.py); migration 0005.
+    display_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     @property
     def is_admin(self) -> bool:

@@ -1,0 +1,9 @@
+"""The REST routers of the baker features (issue 12): reference photos, the inscription, the customer card, the
+baker's profile. Included by `tortodelova.server.create_app` under /api."""
+from __future__ import annotations
+
+
+def routers() -> list:
+    from tortodelova.uploads.views import router as uploads
+
+    return [uploads]

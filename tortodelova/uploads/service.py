@@ -1,0 +1,135 @@
+"""Reference photos: decode safely (type, size, dimensions, bombs), turn upright, re-encode, store, delete.
+
+The stored file is always a fresh JPEG made from the decoded pixels: nothing of the original file (EXIF with GPS,
+embedded profiles, trailing bytes, a polyglot payload) reaches the store or a browser.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import Session
+
+from tortodelova.accounts.models import User
+from tortodelova.config import Settings
+from tortodelova.db import new_uuid
+from tortodelova.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from tortodelova.storage import ImageStore, validate_key
+from tortodelova.uploads.models import Upload
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("PNG", "JPEG", "WEBP")
+MIN_SIDE = 64
+JPEG_QUALITY = 92
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_side: int
+    max_pixels: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Limits":
+        return cls(max_bytes=settings.max_upload_bytes, max_side=settings.max_upload_side,
+                   max_pixels=settings.max_upload_pixels)
+
+
+def too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"Файл слишком большой: можно до {max_bytes // (1024 * 1024)} МБ")
+
+
+def decode(data: bytes, limits: Limits) -> Image.Image:
+    """The upright RGB picture in ``data``, or a Russian refusal. The dimensions are checked from the header,
+    before a single pixel is decoded, so a decompression bomb costs nothing."""
+    if len(data) > limits.max_bytes:
+        raise too_large(limits.max_bytes)
+    if not data:
+        raise InvalidInput("Файл пустой")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+        except UnidentifiedImageError:
+            raise UnsupportedMediaType("Это не изображение: загрузите фото в формате PNG, JPEG или WebP") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PayloadTooLarge(f"Изображение слишком большое: больше {limits.max_pixels // 1_000_000} Мп, "
+                                  f"можно до {limits.max_side} пикселей по стороне") from None
+        width, height = image.size
+        if max(width, height) > limits.max_side or width * height > limits.max_pixels:
+            raise PayloadTooLarge(
+                f"Изображение слишком большое: {width}×{height} пикселей, можно до {limits.max_side} пикселей по "
+                f"стороне и {limits.max_pixels // 1_000_000} Мп")
+        if min(width, height) < MIN_SIDE:
+            raise InvalidInput(f"Изображение слишком маленькое: {width}×{height}, нужно хотя бы {MIN_SIDE} пикселей")
+        try:
+            image.load()
+            image = ImageOps.exif_transpose(image)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise InvalidInput("Файл изображения повреждён или не дочитан: попробуйте другой") from None
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def encode(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def upload_key(*, user_id: int, upload_id: str) -> str:
+    return validate_key(f"users/{user_id}/uploads/{upload_id}.jpg")
+
+
+def create(*, session: Session, store: ImageStore, settings: Settings, user: User, data: bytes) -> Upload:
+    image = decode(data, Limits.of(settings))
+    encoded = encode(image)
+    upload_id = new_uuid()
+    upload = Upload(id=upload_id, user_id=user.id, key=upload_key(user_id=user.id, upload_id=upload_id),
+                    width=image.width, height=image.height, size_bytes=len(encoded))
+    store.put(upload.key, encoded, content_type="image/jpeg")
+    session.add(upload)
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        store.delete(upload.key)  # no row, no object
+        raise
+    return upload
+
+
+def get_owned(*, session: Session, user: User, upload_id) -> Upload:
+    """The user's own upload; anyone else's (or a malformed id) is simply not found."""
+    upload = session.get(Upload, upload_id) if isinstance(upload_id, str) and len(upload_id) <= 36 else None
+    if upload is None or upload.user_id != user.id:
+        raise NotFound("Фото-образец не найдено")
+    return upload
+
+
+def exists(*, session: Session, user: User, upload_id) -> bool:
+    try:
+        get_owned(session=session, user=user, upload_id=upload_id)
+    except NotFound:
+        return False
+    return True
+
+
+def delete(*, session: Session, store: ImageStore, user: User, upload_id) -> None:
+    upload = get_owned(session=session, user=user, upload_id=upload_id)
+    store.delete(upload.key)
+    session.delete(upload)
+    session.commit()
+
+
+def load_image(*, store: ImageStore, upload: Upload) -> Image.Image:
+    """The stored photo as RGB (the worker's img2img source)."""
+    with Image.open(io.BytesIO(store.get(upload.key))) as image:
+        return image.convert("RGB")
