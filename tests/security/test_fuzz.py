@@ -18,7 +18,7 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 
 from tests.security.conftest import login
 
-EXAMPLES = int(os.environ.get("TORTODELOVA_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("TORTODELOVA_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 SKIP = {("POST", "/api/auth/logout")}  # would sign the fuzzing user out: fuzzed without a token below
 
