@@ -69,3 +69,31 @@ def test_app_starts_on_a_fresh_machine_and_says_what_to_run_without_models(tmp_p
             proc.kill()
             output = proc.communicate()[0]
     assert "python download_models.py" in output
+
+
+def test_create_admin_promotes_an_existing_account_only_with_promote(tmp_path):
+    """Issue 10, finding 3: an address anyone could register first became admin with its registrant's password."""
+    import stat
+
+    env = clean_env(tmp_path, JWT_SECRET="s" * 40)
+    assert run_app(["migrate"], env, cwd=tmp_path).returncode == 0
+    code = ("import sys; from tortodelova.config import get_settings; from tortodelova.server import build_services;"
+            "from tortodelova.accounts import service as a; s = build_services(get_settings());"
+            "se = s.session(); a.register(session=se, settings=s.settings, email='boss@example.com',"
+            " password='squatter-pass-1')")
+    assert subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, timeout=120).returncode == 0
+    refused = run_app(["create-admin", "boss@example.com"], env, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "--promote" in refused.stderr
+    promoted = run_app(["create-admin", "boss@example.com", "--promote", "--password", "operator-pass-1"], env,
+                       cwd=tmp_path)
+    assert promoted.returncode == 0, promoted.stderr
+    check = ("from tortodelova.config import get_settings; from tortodelova.db import *;"
+             "from tortodelova.accounts import service as a; s = get_settings();"
+             "se = make_sessionmaker(make_engine(s.sqlalchemy_url))(); u = a.get_by_email(session=se,"
+             " email='boss@example.com'); print(u.role);"
+             "a.authenticate(session=se, email='boss@example.com', password='operator-pass-1')")
+    out = subprocess.run([sys.executable, "-c", check], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "admin", out.stderr
+    data = tmp_path / "data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "tortodelova.db").stat().st_mode) == 0o600
