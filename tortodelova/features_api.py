@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def routers() -> list:
+    from tortodelova.accounts.profile_views import router as profile
+    from tortodelova.cards.views import router as cards
     from tortodelova.uploads.views import router as uploads
 
-    return [uploads]
+    return [uploads, cards, profile]

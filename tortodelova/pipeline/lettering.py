@@ -92,13 +92,21 @@ class Inscription:
         return {"text": self.text, "font": self.font, "color": self.color, "position": self.position}
 
 
-def font_path(face: str) -> Path:
-    spec = FACES[face]
+def system_font(names: tuple[str, ...]) -> Path | None:
+    """The first of ``names`` (paths under a system font directory) that is installed."""
     for root in FONT_DIRS:
-        for name in spec.files:
+        for name in names:
             if (root / name).is_file():
                 return root / name
-    raise FontMissing(face=face, package=spec.package)
+    return None
+
+
+def font_path(face: str) -> Path:
+    spec = FACES[face]
+    path = system_font(spec.files)
+    if path is None:
+        raise FontMissing(face=face, package=spec.package)
+    return path
 
 
 @lru_cache(maxsize=8)
