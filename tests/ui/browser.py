@@ -136,3 +136,18 @@ def in_first_viewport(page: Page, selector: str) -> None:
     height = page.viewport_size["height"]
     assert rect is not None and rect["y"] >= 0 and rect["y"] + min(rect["height"], 40) <= height, \
         f"{selector} is at y={rect and rect['y']}, outside the first {height}px"
+
+
+def finished(page, selector: str) -> None:
+    """The job at `selector` ends, and ends well (a failure is reported at once, not after the timeout)."""
+    progress = page.locator(selector)
+    expect(progress).to_have_attribute("data-status", re.compile("succeeded|failed|cancelled"),
+                                       timeout=JOB_TIMEOUT_MS)
+    assert progress.get_attribute("data-status") == "succeeded", progress.inner_text()
+
+
+def in_view(page, selector: str) -> None:
+    """Visible without scrolling where the page is now (what a person sees after the click)."""
+    rect = box(page, selector)
+    height = page.viewport_size["height"]
+    assert rect is not None and 0 <= rect["y"] and rect["y"] + rect["height"] <= height, (selector, rect)

@@ -94,3 +94,16 @@ def fresh_app(tmp_path_factory, tiny_models_dir):
     yield start
     for context in reversed(opened):
         context.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (the browser test modules skip themselves when it is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta, timezone
 
 import gradio as gr
 import httpx
@@ -325,8 +326,10 @@ def test_admin_handlers_work_for_an_admin(live_app, client):
     assert txns["data"][0][2] == "Корректировка" and txns["data"][0][5] == "компенсация"
     stats = client.predict(admin, 7, api_name="/admin_stats")
     assert "В очереди сейчас" in stats[0]
-    days = [point[0] for point in stats[1]["data"]][::2]
-    assert days == sorted(days) and len(days) == 7  # real dates in order, not «01.12» before «18.11»
+    plotted = Raw(client).call("admin_stats", [admin, 7])["output"]["data"][1]
+    today = datetime.now(timezone.utc).date()
+    expected = [(today - timedelta(days=6 - i)).strftime("%d.%m") for i in range(7)]
+    assert plotted["sort"] == expected  # the axis in day order, not as text («01.12» before «18.11»)
     client.predict(admin, "", "", api_name="/admin_generations")
     raw.refused("admin_delete", [admin, live_app.settings.admin_email, "", "", True, ""], "самого себя")
     client.predict(admin, "customer@example.com", "", "", True, "", api_name="/admin_delete")

@@ -30,8 +30,10 @@ CSS = """
 .td-logo { font-size: 1.25rem; white-space: nowrap; }
 .td-header-user { font-size: .95rem; text-align: right; }
 .td-header-buttons { justify-content: flex-end; flex-wrap: nowrap; gap: 6px; }
+.td-header-buttons { flex: 0 0 auto !important; width: auto !important; min-width: max-content !important; }
 .td-header-buttons button { width: auto !important; flex: 0 0 auto !important; }
-#header-user { flex: 1 1 auto !important; }
+#td-logo { flex: 1 1 200px !important; }
+#header-user { flex: 0 1 auto !important; }
 .td-header-user { white-space: nowrap; }
 .td-muted { color: var(--body-text-color-subdued); font-weight: 400; }
 .td-badge { background: var(--primary-100); color: var(--primary-700); border-radius: 8px; padding: 1px 8px;
@@ -125,7 +127,7 @@ def build_ui(services: Services) -> gr.Blocks:
                                 secret=state_secret(settings, "session"))
         guest = gr.BrowserState(NO_GUEST, storage_key="tortodelova_guest", secret=state_secret(settings, "guest"))
         header = account.layout()
-        # A visitor lands on the free demo; a signed-in user on «Создать» (the demo tab is hidden for them).
+        # A visitor lands on the free demo; a signed-in user on «Создать».
         with gr.Tabs(selected="demo", overflow_behavior="wrap", elem_id="main-tabs") as tabs:
             with gr.Tab("Попробовать бесплатно", id="demo", elem_id="tab-demo") as demo_tab_block:
                 demo_tab = demo.layout()

@@ -39,6 +39,7 @@ class DesignsTab:
 def layout() -> DesignsTab:
     summary = gr.Markdown("Войдите, чтобы увидеть свои дизайны.", elem_id="designs-summary")
     gallery = gr.Gallery(show_label=False, columns=4, fit_columns=False, height="auto", object_fit="cover",
+                         buttons=[],
                          allow_preview=False, interactive=False, elem_id="designs-gallery")
     with gr.Row(elem_classes=["td-pager"]):
         prev_btn = gr.Button("← Новее", size="sm", elem_id="designs-prev")

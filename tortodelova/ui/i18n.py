@@ -30,25 +30,54 @@ CHROME = {
     "Reset to default value": "Сбросить", "Table actions": "Действия с таблицей", "Empty value": "Пусто",
     "Search...": "Поиск…", "Filter...": "Фильтр…", "Copy": "Скопировать", "Copied": "Скопировано",
     "Close": "Закрыть", "Download": "Скачать", "Clear": "Очистить", "Share": "Поделиться", "Error": "Ошибка",
-    "Warning": "Внимание", "Info": "Сообщение", "Success": "Готово", "Loading...": "Загрузка…",
+    # Gradio 6 titles a toast by its kind, in English, whatever `title=` says: a warning is a refusal here, an
+    # info a done action.
+    "Warning": "Внимание", "Info": "Готово", "Success": "Готово", "Loading...": "Загрузка…",
     "Thumbnail": "Миниатюра", "Previous": "Назад", "Next": "Вперёд", "Close toast": "Закрыть",
-    "More tabs": "Ещё вкладки", "Sort column": "Сортировать столбец", "Select all": "Выбрать все", "Number of rows": "Число строк",
+    "File upload": "Загрузка файла", "File": "Файл", "Upload file": "Загрузить файл", "Upload a file": "Загрузить файл",
+    "Remove file": "Удалить файл", "Choose a file": "Выбрать файл", "Close full screen": "Закрыть полноэкранный режим",
+    "View full screen": "Во весь экран", "Open in new tab": "Открыть в новой вкладке", "Cancel": "Отмена",
+    "Dismiss": "Закрыть", "Refresh": "Обновить", "Number": "Число", "Markdown": "Текст", "Label": "Метка",
+    "Select All": "Выбрать все", "Uploading": "Загрузка", "EMPTY": "Пусто", "Add row": "Добавить строку",
+    "Delete row": "Удалить строку", "Delete column": "Удалить столбец", "Add row above": "Добавить строку выше",
+    "Add row below": "Добавить строку ниже", "Add column to the left": "Добавить столбец слева",
+    "Add column to the right": "Добавить столбец справа", "Keyboard shortcuts": "Горячие клавиши",
+    "Paste from clipboard": "Вставить из буфера", "Stop": "Стоп", "Submit": "Отправить", "Undo": "Отменить",
+    "More tabs": "Ещё вкладки", "Gallery": "Галерея", "Download All": "Скачать всё", "Download all": "Скачать всё", "detailed view of selected image": "Выбранное изображение крупно",
+    "Open cell menu": "Меню ячейки", "Static column": "Столбец", "Filtered": "Отфильтровано",
+    "Delete image": "Удалить изображение", "Image": "Изображение", "Sort column": "Сортировать столбец", "Select all": "Выбрать все", "Number of rows": "Число строк",
 }
+
+# Strings Gradio builds with numbers in them.
+PATTERNS = [
+    [r"^Thumbnail (\d+) of (\d+)$", "Миниатюра $1 из $2"], [r"^[Tt]humbnail (\d+)$", "Миниатюра $1"],
+    [r"^[Ii]mage[- ](\d+)$", "Изображение $1"], [r"^Example image (\d+)$", "Пример $1"],
+    [r"^Image (\d+) of (\d+)$", "Изображение $1 из $2"], [r"^number input for (.+)$", "Число: $1"],
+    [r"^range slider for (.+)$", "Ползунок: $1"], [r"^Select (.+)$", "Выбрать: $1"],
+]
 
 JS = """
 () => {
   const chrome = %s;
+  const patterns = %s.map(([re, to]) => [new RegExp(re), to]);
+  const tr = (v) => {
+    const t = v.trim();
+    if (chrome[t] !== undefined) return v.replace(t, chrome[t]);
+    for (const [re, to] of patterns) if (re.test(t)) return v.replace(t, t.replace(re, to));
+    return null;
+  };
   document.documentElement.lang = 'ru';
   const attrs = ['aria-label', 'title', 'placeholder', 'alt'];
   const fixOne = (el) => {
     for (const a of attrs) {
       const v = el.getAttribute(a);
-      if (v && chrome[v.trim()] !== undefined) el.setAttribute(a, chrome[v.trim()]);
+      const fixed = v && tr(v);
+      if (fixed !== null && fixed !== undefined && fixed !== v) el.setAttribute(a, fixed);
     }
     for (const node of el.childNodes) {
-      if (node.nodeType === 3) {
-        const t = node.nodeValue.trim();
-        if (t && chrome[t] !== undefined) node.nodeValue = node.nodeValue.replace(t, chrome[t]);
+      if (node.nodeType === 3 && node.nodeValue.trim()) {
+        const fixed = tr(node.nodeValue);
+        if (fixed !== null && fixed !== node.nodeValue) node.nodeValue = fixed;
       }
     }
   };
@@ -67,4 +96,4 @@ JS = """
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
                              attributeFilter: attrs});
 }
-""" % json.dumps(CHROME, ensure_ascii=False)
+""" % (json.dumps(CHROME, ensure_ascii=False), json.dumps(PATTERNS, ensure_ascii=False))

@@ -29,7 +29,9 @@ class Screens:
     demo: demo.DemoTab
 
     def outputs(self) -> list:
-        return [self.token, self.guest, self.tabs, self.demo_tab, self.admin_tab, *account.outputs(self.header),
+        # The demo tab stays for a signed-in user (it then says where to create): Gradio 6 hides a tab's content
+        # on `visible=False` but leaves its button in the tab bar.
+        return [self.token, self.guest, self.tabs, self.admin_tab, *account.outputs(self.header),
                 *designs.outputs(self.designs), *balance.outputs(self.balance), *demo.outputs(self.demo),
                 *create.session_outputs(self.create)]
 
@@ -42,7 +44,6 @@ def session_view(ctx: Ctx, ui: Screens, user, guest_value, *, select_tab: bool) 
         out.update(balance.signed_out_view(ui.balance))
         out.update(create.signed_out_view(ui.create))
         out[ui.admin_tab] = gr.Tab(visible=False)
-        out[ui.demo_tab] = gr.Tab(visible=True)
     else:
         ctx.user = user
         claimed_guest, message = demo.claim_into(ctx.session, user, guest_value)
@@ -55,7 +56,6 @@ def session_view(ctx: Ctx, ui: Screens, user, guest_value, *, select_tab: bool) 
         out.update(balance.view(ui.balance, ctx))
         out.update(create.resume_view(ui.create, ctx))
         out[ui.admin_tab] = gr.Tab(visible=user.role == "admin")
-        out[ui.demo_tab] = gr.Tab(visible=False)
         if select_tab:
             out[ui.tabs] = gr.Tabs(selected="designs" if message else "create")
         elif not message:
