@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tortodelova.generation.schemas import GenerationRequest, parse_request
 from tortodelova.errors import InvalidInput
+from tortodelova.generation.schemas import GenerationRequest, parse_request
 
 TYPED_KEYS = ("type", "$ref", "anyOf", "oneOf", "allOf", "enum", "const")
 
@@ -60,8 +60,8 @@ def test_openapi_types_every_field_of_the_generation_request_and_response(client
         if not path.startswith(mine):
             continue
         for method, operation in methods.items():
-            ok = next((operation["responses"][code] for code in ("200", "201", "202") if code in operation["responses"]),
-                      None)
+            answers = operation["responses"]
+            ok = next((answers[code] for code in ("200", "201", "202") if code in answers), None)
             if ok and "application/json" in ok.get("content", {}):
                 assert ok["content"]["application/json"]["schema"], (method, path)
 

@@ -117,7 +117,8 @@ class GenerationRequest(DemoCreate):
     size: Annotated[SizeName, _one_of("Неизвестный размер", limits.SIZE_NAMES, limits.DEFAULT_SIZE)] = "square"
     variants: Annotated[int, Field(ge=1, le=limits.MAX_VARIANTS),
                         _int("Количество вариантов", 1, limits.MAX_VARIANTS, default=1)] = 1
-    quality: Annotated[QualityName, _one_of("Неизвестное качество", limits.QUALITY_NAMES, limits.DEFAULT_QUALITY)] = "standard"
+    quality: Annotated[QualityName,
+                       _one_of("Неизвестное качество", limits.QUALITY_NAMES, limits.DEFAULT_QUALITY)] = "standard"
     seed: Annotated[int | None, Field(ge=0, le=limits.SEED_MAX), _int("Seed", 0, limits.SEED_MAX)] = None
     negative_prompt: Annotated[str, Field(max_length=limits.NEGATIVE_MAX_CHARS),
                                _text("Негативный промпт", limits.NEGATIVE_MAX_CHARS, empty="")] = ""
