@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from tests.security.conftest import login
-
 EXAMPLES = int(os.environ.get("TORTODELOVA_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 SKIP = {("POST", "/api/auth/logout")}  # would sign the fuzzing user out: fuzzed without a token below

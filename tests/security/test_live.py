@@ -67,3 +67,12 @@ def test_login_failures_are_throttled_per_account_and_per_client(live_app):
         assert blocked.status_code == 429 and "Retry-After" in blocked.headers
         # The rest of the app keeps answering.
         assert client.get("/api/health").status_code == 200
+
+
+def test_a_body_that_never_arrives_is_answered_408(live_app):
+    app = live_app(BODY_TIMEOUT_SECONDS="1")
+    with socket.create_connection(("127.0.0.1", app.port), timeout=30) as sock:
+        sock.sendall(b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 50\r\n\r\n{")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from tortodelova.db import MIGRATIONS_DIR, make_engine, migrate
+from tortodelova.models import Base
 
 MY_TABLES = {"users", "demo_guests"}
 
@@ -58,7 +59,7 @@ def test_upgrade_keeps_data_and_stops_id_reuse(database_url):
         new_id = conn.execute(text("SELECT id FROM users WHERE email = 'new@example.com'")).scalar()
         assert new_id > newest, "the deleted user's id was handed out again"
     with engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), __import__("tortodelova.models").models.Base.metadata)
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     mine = [d for d in diffs if _tables_of(d) & MY_TABLES]
     assert mine == [], mine
     engine.dispose()
