@@ -92,3 +92,22 @@ def test_admin_from_environment_does_not_promote_an_existing_account(make_settin
         assert user.role == "admin"
         accounts.authenticate(session=session, email="root@example.com", password="пароль-оператора-1")
     services.engine.dispose()
+
+
+def test_hashing_waits_for_a_bounded_slot_then_answers_503(monkeypatch):
+    """Finding 9: argon2 for every login at once took every core; now at most `hash_concurrency` hashes run and a
+    caller that cannot get a slot in time gets 503 with Retry-After, not a stalled app."""
+    from tortodelova.accounts import security
+    from tortodelova.errors import Overloaded
+
+    security.configure_hashing(1)
+    monkeypatch.setattr(security, "HASH_WAIT_SECONDS", 0.05)
+    try:
+        assert security._hashing.acquire(timeout=1)  # someone else is hashing
+        with pytest.raises(Overloaded) as caught:
+            security.verify_password("password-1", security.DUMMY_HASH)
+        assert caught.value.status == 503 and caught.value.retry_after > 0
+        security._hashing.release()
+        assert security.verify_password("not-a-real-password-0", security.DUMMY_HASH)
+    finally:
+        security.configure_hashing(2)

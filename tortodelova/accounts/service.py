@@ -56,9 +56,11 @@ def register(*, session: Session, settings: Settings, email: str, password: str,
     """Create the user and credit the welcome bonus in one transaction."""
     email = validate_email(email)
     validate_password(password)
+    # Hash first: waiting for a hashing slot must not hold a database connection.
+    password_hash = security.hash_password(password)
     if get_by_email(session=session, email=email) is not None:
         raise EmailTaken()
-    user = User(email=email, password_hash=security.hash_password(password), role=role, balance=0)
+    user = User(email=email, password_hash=password_hash, role=role, balance=0)
     session.add(user)
     try:
         session.flush()
@@ -161,6 +163,7 @@ def change_password(*, session: Session, settings: Settings | None = None, user:
                     new_password: str) -> IssuedToken | None:
     """Change the password and end every session of the user; returns a fresh token for the one that asked
     (when `settings` is given)."""
+    session.commit()  # nothing pending: the connection goes back to the pool while the hashes wait and run
     if not isinstance(old_password, str) or not security.verify_password(old_password, user.password_hash):
         raise InvalidInput("Текущий пароль указан неверно")
     validate_password(new_password)
