@@ -30,7 +30,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 # Latin text a Russian page may show: e-mail addresses, links, file types, and content marked lang="en" (the English
 # prompt the model receives, on purpose) or typed by the user.
-ALLOWED_LATIN = re.compile(r"[\w.+'\"<>=/-]*@[\w.-]+|https?://\S+|\b(PNG|JPEG|px)\b")
+ALLOWED_LATIN = re.compile(r"[\w.+'\"<>=/-]*@[\w.-]+|https?://\S+|\b(PNG|JPEG|px)\b|\b[0-9a-f]{8}\b")
 CHROME_JS = """
 () => {
   const out = [];
@@ -53,9 +53,12 @@ CHROME_JS = """
 
 
 def english_chrome(page: Page, allowed: tuple[str, ...] = ()) -> list[str]:
-    """Every visible string (and accessible label) that still has an English word in it."""
+    """Every visible string (and accessible label) that still has an English word in it. `allowed`: user-typed
+    values; a string holding one of them (even cut short) is the user's, not chrome."""
     found = []
     for text in page.evaluate(CHROME_JS):
+        if any(word in text for word in allowed if len(word) > 8):
+            continue
         for word in allowed:
             text = text.replace(word, "")
         text = ALLOWED_LATIN.sub("", text)

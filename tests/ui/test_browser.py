@@ -106,7 +106,7 @@ def test_visitor_first_minute_to_share(browser, fresh_app, viewport, tmp_path):
     page.locator("#create-generate").click()
     expect(page.locator("#create-status .td-progress")).to_be_visible()
     expect(page.locator("#create-check")).to_contain_text("Анна и Иван")
-    expect(page.locator("#create-check")).to_contain_text("надпись будет нанесена на табличку")
+    expect(page.locator("#create-check")).to_contain_text("Надпись «Анна и Иван» будет нанесена на табличку")
     if viewport == "desktop":
         in_first_viewport(page, "#create-generate")
         in_first_viewport(page, "#create-status")

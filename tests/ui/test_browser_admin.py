@@ -17,7 +17,7 @@ XSS_EMAIL = '<img/src="x"/onerror="window.__xss=1">@x.io'
 XSS_PROMPT = 'Торт <img src=x onerror="window.__xss=1"> <b class="xss">жирный</b> [ссылка](javascript:alert(1))'
 XSS_REASON = '<script>window.__xss=1</script><a class="xss" href="https://evil.example">подарок</a>'
 # What the page may show in Latin letters here: the corpus itself, typed by the admin or the users.
-CORPUS_WORDS = (XSS_EMAIL, XSS_PROMPT, XSS_REASON, "img", "src", "onerror", "window", "xss", "script", "class",
+CORPUS_WORDS = (XSS_EMAIL, XSS_PROMPT, XSS_REASON, "<b class=\"xss\">", "<script>window", "img", "src", "onerror", "window", "xss", "script", "class",
                 "href", "https", "evil", "example", "javascript", "alert", "io")
 INJECTED = """() => !window.__xss && !document.querySelector(
     'img[src="x"], b.xss, a.xss, a[href^="javascript"], a[href*="evil.example"], [onerror]')"""
@@ -70,7 +70,8 @@ def test_admin_mistakes_then_right(browser, fresh_app, viewport):
     page.locator("#admin-search textarea").fill("customer")
     page.locator("#admin-search textarea").press("Enter")
     expect(page.locator("#admin-users-page")).to_contain_text("всего 1")
-    page.locator("#admin-users tbody tr").first.locator("td").nth(2).click()
+    row = page.locator("#admin-users .virtual-row", has_text="customer@example.com").first
+    row.locator(".body-cell", has_text="пользователь").first.click()  # any cell of the row picks its user
     expect(page.locator("#admin-target textarea, #admin-target input").first).to_have_value("customer@example.com")
 
     # 3. Mistakes: no amount, a fractional amount; the form stays usable; then the right adjustment.
@@ -89,14 +90,16 @@ def test_admin_mistakes_then_right(browser, fresh_app, viewport):
     expect(page.locator("#admin-users")).to_contain_text("75")
     page.locator("#admin-block").click()
     toast(page, "заблокирован")
-    expect(page.locator("#admin-users tbody tr").first).to_contain_text("да")
+    expect(page.locator("#admin-users .virtual-row", has_text="customer@example.com").first).to_contain_text("да")
     screens.shot(page, "adjusted-blocked")
 
     # 4. The hostile user: picked by a click, adjusted with a hostile reason; the toast shows it as text.
     page.locator("#admin-search textarea").fill("x.io")
     page.locator("#admin-search textarea").press("Enter")
     expect(page.locator("#admin-users-page")).to_contain_text("всего 1")
-    page.locator("#admin-users tbody tr").first.locator("td").first.click()
+    hostile = page.locator("#admin-users .virtual-row", has_text="x.io").first
+    hostile.locator(".body-cell", has_text="20").first.click()
+    expect(page.locator("#admin-target textarea, #admin-target input").first).to_have_value(XSS_EMAIL)
     page.locator("#admin-amount textarea, #admin-amount input").first.fill("5")
     page.locator("#admin-reason textarea").fill(XSS_REASON)
     page.locator("#admin-adjust").click()
@@ -105,20 +108,20 @@ def test_admin_mistakes_then_right(browser, fresh_app, viewport):
     toast(page, "кредит")
 
     # 5. Operations and designs show e-mails, the hostile values as text.
-    page.get_by_role("tab", name="Операции").click()
+    page.get_by_role("tab", name="Операции", exact=True).click()
     page.locator("#admin-txn-show").click()
     expect(page.locator("#admin-transactions")).to_contain_text("Корректировка")
     expect(page.locator("#admin-transactions")).to_contain_text("customer@example.com")
     expect(page.locator("#admin-transactions")).to_contain_text("<script>")
     nothing_injected(page)
     screens.shot(page, "transactions")
-    page.get_by_role("tab", name="Дизайны").click()
+    page.get_by_role("tab", name="Дизайны", exact=True).click()
     page.locator("#admin-gen-show").click()
     expect(page.locator("#admin-generations")).to_contain_text(XSS_EMAIL)
     expect(page.locator("#admin-generations")).to_contain_text('<b class="xss">')
     nothing_injected(page)
     screens.shot(page, "generations")
-    page.get_by_role("tab", name="Статистика").click()
+    page.get_by_role("tab", name="Статистика", exact=True).click()
     page.locator("#admin-stats-show").click()
     expect(page.locator("#admin-queue")).to_contain_text("В очереди сейчас")
     expect(page.locator("#admin-activity-plot canvas, #admin-activity-plot svg").first).to_be_visible()

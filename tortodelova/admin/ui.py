@@ -64,7 +64,7 @@ def layout() -> AdminTab:
         with gr.Tab("Пользователи", id="admin-users-tab"):
             with gr.Row(elem_classes=["td-pager"]):
                 search = gr.Textbox(label="Поиск по почте", scale=3, elem_id="admin-search",
-                                    placeholder="часть адреса и Enter")
+                                    placeholder="часть адреса — и клавиша ввода")
                 users_prev = gr.Button("←", size="sm", scale=0, elem_id="admin-users-prev")
                 users_label = gr.Markdown("", elem_id="admin-users-page")
                 users_next = gr.Button("→", size="sm", scale=0, elem_id="admin-users-next")
@@ -92,7 +92,8 @@ def layout() -> AdminTab:
                                          label="Статус", elem_id="admin-gen-status")
                 gen_user = gr.Textbox(label="Почта пользователя (пусто — все)", elem_id="admin-gen-user")
                 gen_btn = gr.Button("Показать", size="sm", elem_id="admin-gen-show")
-            generations = gr.Dataframe(pd.DataFrame(columns=GENERATION_COLUMNS), interactive=False, wrap=True, buttons=[],
+            generations = gr.Dataframe(pd.DataFrame(columns=GENERATION_COLUMNS), interactive=False, wrap=True,
+                                       buttons=[], label="Дизайны (последние 100)",
                                        elem_classes=["td-table"],
                                        elem_id="admin-generations")
         with gr.Tab("Операции", id="admin-transactions-tab"):
@@ -101,7 +102,8 @@ def layout() -> AdminTab:
                 txn_kind = gr.Dropdown([("Все", "")] + [(t, k) for k, t in KIND_TITLES.items()], value="",
                                        label="Операция", elem_id="admin-txn-kind")
                 txn_btn = gr.Button("Показать", size="sm", elem_id="admin-txn-show")
-            transactions = gr.Dataframe(pd.DataFrame(columns=TRANSACTION_COLUMNS), interactive=False, wrap=True, buttons=[],
+            transactions = gr.Dataframe(pd.DataFrame(columns=TRANSACTION_COLUMNS), interactive=False, wrap=True,
+                                        buttons=[], label="Операции (последние 100)",
                                         elem_classes=["td-table"],
                                         elem_id="admin-transactions")
         with gr.Tab("Статистика", id="admin-stats-tab"):

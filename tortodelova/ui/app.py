@@ -32,6 +32,7 @@ CSS = """
 .td-header-buttons { justify-content: flex-end; flex-wrap: nowrap; gap: 6px; }
 .td-header-buttons { flex: 0 0 auto !important; width: auto !important; min-width: max-content !important; }
 .td-header-buttons button { width: auto !important; flex: 0 0 auto !important; }
+.td-header > .block { width: auto !important; }
 #td-logo { flex: 1 1 200px !important; }
 #header-user { flex: 0 1 auto !important; }
 .td-header-user { white-space: nowrap; }

@@ -59,7 +59,7 @@ class CreateTab:
     check: gr.HTML
     gallery: gr.Gallery
     downloads: gr.HTML
-    actions: gr.Row
+    actions: gr.Column
     more_btn: gr.Button
     similar_btn: gr.Button
     repeat_btn: gr.Button
@@ -98,14 +98,16 @@ def layout() -> CreateTab:
                                  buttons=["fullscreen"], interactive=False, elem_id="create-gallery")
             downloads = gr.HTML(elem_id="create-downloads")
             # The design actions row: later features plug their buttons in here.
-            with gr.Row(visible=False, elem_id="create-actions", elem_classes=["td-design-actions"]) as actions:
-                more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
-                similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
-                repeat_btn = gr.Button("Повторить с этими настройками", size="sm", elem_id="create-repeat")
-                cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False, elem_id="create-cancel")
-            strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT, step=0.05,
-                                 buttons=[], elem_id="create-strength",
-                                 label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
+            with gr.Column(visible=False, elem_id="create-actions") as actions:
+                with gr.Row(elem_classes=["td-design-actions"]):
+                    more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
+                    similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
+                    repeat_btn = gr.Button("Повторить с этими настройками", size="sm", elem_id="create-repeat")
+                    cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False,
+                                           elem_id="create-cancel")
+                strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT, step=0.05,
+                                     buttons=[], elem_id="create-strength",
+                                     label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
             jobs = gr.HTML(elem_id="create-jobs")
         with gr.Column(scale=5, min_width=300, elem_id="create-extra"):
             with gr.Accordion("Дополнительно", open=False, elem_id="create-advanced"):
@@ -158,7 +160,7 @@ def session_outputs(tab: CreateTab) -> list:
 
 def signed_out_view(tab: CreateTab) -> dict:
     return {tab.generation_id: None, tab.status: "", tab.check: "", tab.timer: gr.Timer(active=False),
-            tab.cancel_btn: gr.Button(visible=False), tab.actions: gr.Row(visible=False), tab.jobs: "",
+            tab.cancel_btn: gr.Button(visible=False), tab.actions: gr.Column(visible=False), tab.jobs: "",
             tab.notice: "", tab.topup_btn: gr.Button(visible=False)}
 
 
@@ -174,7 +176,7 @@ def resume_view(tab: CreateTab, ctx: Ctx) -> dict:
         public = contract.view_of(ctx, active)
         out.update({tab.generation_id: active.id, tab.status: render.progress_html(public, active.preview_png),
                     tab.check: render.check_html(public), tab.timer: gr.Timer(active=True),
-                    tab.cancel_btn: gr.Button(visible=True), tab.actions: gr.Row(visible=True)})
+                    tab.cancel_btn: gr.Button(visible=True), tab.actions: gr.Column(visible=True)})
     return out
 
 
@@ -182,7 +184,7 @@ def _started(tab: CreateTab, ctx: Ctx, generation, header) -> dict:
     ctx.session.refresh(ctx.user)
     public = contract.view_of(ctx, generation)
     return {tab.generation_id: generation.id, tab.status: render.progress_html(public),
-            tab.check: render.check_html(public), tab.notice: "", tab.actions: gr.Row(visible=True),
+            tab.check: render.check_html(public), tab.notice: "", tab.actions: gr.Column(visible=True),
             tab.cancel_btn: gr.Button(visible=True), tab.timer: gr.Timer(active=True),
             tab.topup_btn: gr.Button(visible=False), header.user: render.header_html(ctx.user),
             **jobs_view(tab, ctx)}

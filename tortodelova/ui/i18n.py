@@ -54,6 +54,10 @@ PATTERNS = [
     [r"^[Ii]mage[- ](\d+)$", "Изображение $1"], [r"^Example image (\d+)$", "Пример $1"],
     [r"^Image (\d+) of (\d+)$", "Изображение $1 из $2"], [r"^number input for (.+)$", "Число: $1"],
     [r"^range slider for (.+)$", "Ползунок: $1"], [r"^Select (.+)$", "Выбрать: $1"],
+    # Vega (gr.LinePlot / gr.BarPlot) describes its charts to screen readers in English.
+    [r"^Title text '(.+)'$", "Заголовок: $1"], [r"^([XY])-axis titled '([^']*)'.*$", "Ось $1: $2"],
+    [r"^Symbol legend titled '([^']*)'.*values: (.+)$", "Легенда «$1»: $2"],
+    [r"^Vega visualization$", "Диаграмма"], [r"^(Line|Bar|Point|Area|Rect|Rule|Text|Symbol) mark container.*$", "Данные"],
 ]
 
 JS = """

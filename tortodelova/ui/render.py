@@ -14,7 +14,6 @@ from tortodelova.pipeline import prompts
 from tortodelova.pipeline.prompts import STYLES
 from tortodelova.ui.common import esc, fmt_date, md, plural_credits
 
-PLAQUE_NOTE = "надпись будет нанесена на табличку"
 REFUNDED = "кредиты возвращены"
 
 
@@ -79,7 +78,10 @@ def check_html(public: dict) -> str:
     """What the model is asked for: the final English prompt with the style, the inscription, a truncation."""
     parts = []
     if public.get("inscription"):
-        parts.append(f'<div class="td-inscription">Надпись «{esc(public["inscription"])}» — {PLAQUE_NOTE}</div>')
+        lettered = any(image.get("plain_url") for image in public.get("images") or [])
+        note = ("нанесена на дизайн буквами" if lettered
+                else "будет нанесена на табличку")
+        parts.append(f'<div class="td-inscription">Надпись «{esc(public["inscription"])}» {note}</div>')
     prompt_en = public.get("prompt_en")
     if prompt_en:
         parts.append(f'<div class="td-final"><b>Модель получит:</b> '
@@ -130,7 +132,7 @@ def details_markdown(public: dict) -> str:
         f"**Создан:** {fmt_date(public['created_at'])} · **Статус:** {md(public['status_title'])}",
     ]
     if public.get("inscription"):
-        lines.append(f"**Надпись:** «{md(public['inscription'])}» — {PLAQUE_NOTE}")
+        lines.append(f"**Надпись:** «{md(public['inscription'])}» — нанесена на табличку")
     return "\n\n".join(lines)
 
 
