@@ -48,5 +48,15 @@ def read_back(image: Image.Image, *, color: str, position: str) -> list[str]:
 
 
 def similarity(expected: str, readings: list[str]) -> float:
-    """How close the best reading is to the expected text (letters and digits only, case folded), 0..1."""
-    return max(difflib.SequenceMatcher(None, letters(expected), letters(r)).ratio() for r in readings)
+    """How close the best reading is to the expected text (letters and digits only, case folded), 0..1.
+
+    Each run of one to three consecutive lines of a reading is compared on its own: speckles of the cake that share
+    the icing colour come out as lines of junk around the real text, and must not dilute it."""
+    target, best = letters(expected), 0.0
+    for reading in readings:
+        lines = [line for line in reading.splitlines() if letters(line)]
+        for start in range(len(lines)):
+            for end in range(start + 1, min(start + 3, len(lines)) + 1):
+                candidate = letters("".join(lines[start:end]))
+                best = max(best, difflib.SequenceMatcher(None, target, candidate).ratio())
+    return best

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def routers() -> list:
-    from tortodelova.accounts.profile_views import router as profile
+    from tortodelova.profile.views import router as profile
     from tortodelova.cards.views import router as cards
+    from tortodelova.inscriptions.views import router as inscriptions
     from tortodelova.uploads.views import router as uploads
 
-    return [uploads, cards, profile]
+    return [uploads, inscriptions, cards, profile]

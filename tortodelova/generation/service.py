@@ -88,6 +88,9 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
            request: GenerationRequest) -> Generation:
     ensure_models_present(settings)
     _check_source(session=session, user=user, request=request)
+    from tortodelova.inscriptions.rules import check_request  # issue 12: emoji or too long → 422, not charged
+
+    check_request(request)
     cost = pricing.price(size=request.size, quality=request.quality, variants=request.variants)
     size = pricing.SIZES[request.size]
     varies = request.init_generation_id is not None or request.init_upload_id is not None

@@ -133,3 +133,18 @@ def load_image(*, store: ImageStore, upload: Upload) -> Image.Image:
     """The stored photo as RGB (the worker's img2img source)."""
     with Image.open(io.BytesIO(store.get(upload.key))) as image:
         return image.convert("RGB")
+
+
+def init_image_of_upload(ctx, generation) -> Image.Image:
+    """The worker's img2img source for `generation.init_upload_id`: the owner's photo, cropped to the design's
+    aspect ratio (centre) and scaled to its size. A photo deleted meanwhile fails the job (refunded)."""
+    from tortodelova.db import session_scope
+    from tortodelova.pipeline.errors import PipelineError
+
+    with session_scope(ctx.session_factory) as session:
+        upload = session.get(Upload, generation.init_upload_id)
+        if upload is None or upload.user_id != generation.user_id:
+            raise PipelineError("Фото-образец не найдено — возможно, оно удалено.")
+        key = upload.key
+    with Image.open(io.BytesIO(ctx.store.get(key))) as photo:
+        return ImageOps.fit(photo.convert("RGB"), (generation.width, generation.height), Image.LANCZOS)

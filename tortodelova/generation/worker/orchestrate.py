@@ -163,7 +163,8 @@ def generate(ctx, jobs: list[Job]):
 
     # 2. The source image of a variation (such a job always runs alone).
     lead = jobs[0].generation
-    init_image = storing.load_init_image(ctx, lead) if lead.init_generation_id is not None else None
+    varies = lead.init_generation_id is not None or lead.init_upload_id is not None
+    init_image = storing.load_init_image(ctx, lead) if varies else None
 
     # 3. Denoise every image of every job as one batch, one seed per image; cancel stops at the next step.
     per_image = [job for job in jobs for _ in range(job.count)]

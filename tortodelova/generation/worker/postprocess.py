@@ -16,5 +16,11 @@ class Finished:
 
 
 def postprocess(ctx, job, images: list) -> Finished:
-    """No change yet: SD's pictures as they are. Lettering: draw `job.inscription` on copies, return both."""
-    return Finished(images=list(images))
+    """SD's pictures as they are, or, with an inscription, lettered copies plus the untouched pictures."""
+    if job.inscription is None:
+        return Finished(images=list(images))
+    from tortodelova.pipeline import lettering  # issue 12; a refusal is a PipelineError: failed and refunded
+
+    spec = lettering.inscription(job.inscription.text, font=job.inscription.font, color=job.inscription.color,
+                                 position=job.inscription.position)
+    return Finished(images=[lettering.draw(image, spec) for image in images], plain=list(images))

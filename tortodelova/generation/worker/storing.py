@@ -54,6 +54,10 @@ def store(ctx, job, finished: Finished, result) -> None:
 def load_init_image(ctx, generation: Generation):
     from PIL import Image
 
+    if generation.init_upload_id is not None:  # a customer's reference photo (issue 12)
+        from tortodelova.uploads.service import init_image_of_upload
+
+        return init_image_of_upload(ctx, generation)
     with session_scope(ctx.session_factory) as session:
         source = session.get(Generation, generation.init_generation_id)
         if (source is None or source.user_id != generation.user_id or source.deleted_at is not None

@@ -1,4 +1,4 @@
-"""GET/PATCH /api/me/profile: the baker's name and contact for the customer card."""
+"""GET/PATCH /api/me/profile: the baker's name and contact for the customer card (the rules: accounts/profile.py)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Body
