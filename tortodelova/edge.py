@@ -31,6 +31,8 @@ TOO_LARGE = "Тело запроса слишком большое: не бол�
 TOO_SLOW = "Тело запроса не пришло вовремя"
 BAD_FORWARDED = "Некорректный заголовок X-Forwarded-For"
 TOO_MANY_UPLOADS = "Слишком много загрузок, попробуйте позже"
+UPLOAD_NEEDS_LOGIN = "Загружать файлы могут только вошедшие пользователи"
+AUTH_COOKIE = "tortodelova_token"  # the same name as tortodelova.api.deps.AUTH_COOKIE
 BAD_NUMBER = "Ошибка в запросе: число или значение вне допустимого диапазона"
 FORWARDED_MAX_ITEM, FORWARDED_MAX_TOTAL = 64, 1024
 UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
@@ -76,8 +78,8 @@ def _has_nul_in_query(raw: bytes) -> bool:
 
 
 class EdgeGuard:
-    def __init__(self, app, *, settings: Settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app, *, settings: Settings, services=None):
+        self.app, self.settings, self.services = app, settings, services
         self.json_limit = settings.max_json_bytes
         # A multipart upload: one file of MAX_UPLOAD_BYTES plus the form's own framing.
         self.upload_limit = settings.max_upload_bytes + 64 * 1024
@@ -98,7 +100,7 @@ class EdgeGuard:
         if forwarded is not None and (len(forwarded) > FORWARDED_MAX_TOTAL or any(
                 len(part.strip()) > FORWARDED_MAX_ITEM for part in forwarded.split(b","))):
             return await _json_response(400, BAD_FORWARDED)(send)
-        is_upload = path.endswith(UPLOAD_PATHS) and scope.get("method") == "POST"
+        is_upload = path in UPLOAD_PATHS and scope.get("method") == "POST"
         if is_upload and not self._upload_allowed(scope):
             return await _json_response(429, TOO_MANY_UPLOADS, {"Retry-After": "600"})(send)
         if scope.get("method") not in BODY_METHODS:
@@ -114,6 +116,10 @@ class EdgeGuard:
                 return await _json_response(400, "Некорректный заголовок Content-Length")(send)
             if declared > limit:
                 return await _json_response(413, TOO_LARGE.format(limit=limit // 1024))(send)
+        if is_upload and self.services is not None and not await asyncio.to_thread(self._signed_in, headers):
+            # Gradio takes files from anyone; the UI has no file inputs for visitors, so only a signed-in user
+            # (bearer token or the session cookie) may put files into its cache.
+            return await _json_response(401, UPLOAD_NEEDS_LOGIN)(send)
         try:
             messages, body = await asyncio.wait_for(self._read_body(receive, limit),
                                                     timeout=self.settings.body_timeout_seconds)
@@ -150,6 +156,35 @@ class EdgeGuard:
             messages.append(message)
             if not message.get("more_body", False):
                 return messages, b"".join(chunks)
+
+    def _signed_in(self, headers: dict) -> bool:
+        from http.cookies import SimpleCookie
+
+        from tortodelova.accounts import service as accounts
+        from tortodelova.errors import DomainError
+
+        token = None
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if authorization.lower().startswith("bearer "):
+            token = authorization[7:].strip()
+        if not token:
+            cookie = SimpleCookie()
+            try:
+                cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
+            except Exception:  # noqa: BLE001 - a malformed cookie header is no session
+                return False
+            morsel = cookie.get(AUTH_COOKIE)
+            token = morsel.value if morsel else None
+        if not token:
+            return False
+        session = self.services.session()
+        try:
+            accounts.user_from_token(session=session, settings=self.settings, token=token)
+            return True
+        except DomainError:
+            return False
+        finally:
+            session.close()
 
     def _upload_allowed(self, scope) -> bool:
         from tortodelova.accounts.throttle import _item, limiter_for

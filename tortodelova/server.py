@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     redact_access_log()
     # Added last = runs first: headers on every answer, then the edge checks (whole body in before the limiter).
     app.add_middleware(RequestLimit, limit=request_limit(services))
-    app.add_middleware(EdgeGuard, settings=settings)
+    app.add_middleware(EdgeGuard, settings=settings, services=services)
     app.add_middleware(SecurityHeaders, settings=settings)
     api = APIRouter(prefix="/api")
     from tortodelova.features_api import routers as feature_routers

@@ -51,18 +51,28 @@ def test_ui_page_headers_and_closed_monitoring(services):
             assert ui_client.get(path).status_code == 404, path
 
 
-def test_uploads_are_limited_per_client(make_settings):
+def test_uploads_need_a_session_and_are_limited_per_client(make_settings):
+    """Finding 10: /gradio_api/upload took files from anyone, without a count limit."""
     from fastapi.testclient import TestClient
 
     from tortodelova.server import build_services, create_app
 
-    services = build_services(make_settings(upload_client_limit="3 per 10 minutes", max_upload_bytes=1000))
+    services = build_services(make_settings(upload_client_limit="5 per 10 minutes", max_upload_bytes=1000))
     with TestClient(create_app(services=services)) as ui_client:
         files = {"files": ("a.png", b"x" * 10, "image/png")}
-        codes = [ui_client.post("/gradio_api/upload", files=files).status_code for _ in range(4)]
-        assert codes[:3] == [200, 200, 200] and codes[3] == 429, codes
+        anonymous = ui_client.post("/gradio_api/upload", files=files)
+        assert anonymous.status_code == 401 and "вошедшие" in anonymous.json()["detail"]
+        assert ui_client.post("/api/auth/register", json={"email": "u@example.com", "password": "password-1"}
+                              ).status_code == 201
+        token = ui_client.post("/api/auth/login", json={"email": "u@example.com", "password": "password-1"}
+                               ).json()["access_token"]
+        ui_client.cookies.clear()
+        headers = {"Authorization": f"Bearer {token}"}
+        codes = [ui_client.post("/gradio_api/upload", files=files, headers=headers).status_code for _ in range(3)]
         big = {"files": ("b.png", b"x" * 200_000, "image/png")}
-        assert ui_client.post("/gradio_api/upload", files=big).status_code in (413, 429)
+        codes.append(ui_client.post("/gradio_api/upload", files=big, headers=headers).status_code)
+        codes.append(ui_client.post("/gradio_api/upload", files=files, headers=headers).status_code)
+        assert codes == [200, 200, 200, 413, 429], codes
     services.engine.dispose()
 
 

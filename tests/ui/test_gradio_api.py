@@ -367,6 +367,13 @@ def test_launch_options_and_upload_limit(live_app):
     assert options["allowed_paths"] == []
     too_big = b"\x89PNG" + b"0" * (live_app.settings.max_upload_bytes + 1)
     response = httpx.post(f"{live_app.url}/gradio_api/upload", files={"files": ("big.png", too_big, "image/png")})
+    assert response.status_code == 401  # issue 10: no uploads without a session
+    email = f"uploader-{id(response)}@example.com"
+    httpx.post(f"{live_app.url}/api/auth/register", json={"email": email, "password": "upload-pass-1"})
+    token = httpx.post(f"{live_app.url}/api/auth/login", json={"email": email, "password": "upload-pass-1"}
+                       ).json()["access_token"]
+    response = httpx.post(f"{live_app.url}/gradio_api/upload", files={"files": ("big.png", too_big, "image/png")},
+                          headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 413
     # Nothing under the data folder (database, images) is served as a Gradio file.
     database = live_app.settings.data_dir.resolve() / "tortodelova.db"
