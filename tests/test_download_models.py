@@ -42,3 +42,30 @@ def test_models_dir_defaults_to_env_then_models():
     assert default_models_dir({"MODELS_DIR": "/srv/models"}) == Path("/srv/models")
     assert default_models_dir({}) == Path("models")
     assert parse_args(["--only", "taesd", "lcm-lora-sdv1-5"]).only == ["taesd", "lcm-lora-sdv1-5"]
+
+
+def test_download_converts_the_generator_for_openvino_once(tiny_models_dir, tmp_path, capsys):
+    import shutil
+
+    from tortodelova.pipeline.openvino_cache import CACHE_DIR, is_valid
+
+    copy = tmp_path / "models"
+    shutil.copytree(tiny_models_dir, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
+
+    # Everything is present, so nothing is downloaded; the conversion runs once, with a progress message.
+    assert main(["--models-dir", str(copy), "--only", TAESD_DIR]) == 0
+    first = capsys.readouterr().out
+    assert main(["--models-dir", str(copy), "--only", TAESD_DIR]) == 0
+    again = capsys.readouterr().out
+
+    folders = sorted(p for p in (copy / CACHE_DIR).iterdir() if p.is_dir())
+    assert [p.name.rsplit("-", 1)[0] for p in folders] == ["taesd", "text-encoder", "unet", "unet-lcm", "vae-decoder"]
+    assert all(is_valid(p, p.name.rsplit("-", 1)[1]) for p in folders)
+    assert "OpenVINO: converting" in first and "OpenVINO" not in again
+
+
+def test_tiny_without_openvino_skips_the_conversion(tmp_path):
+    from tortodelova.pipeline.openvino_cache import CACHE_DIR
+
+    assert main(["--tiny", "--no-openvino", "--models-dir", str(tmp_path)]) == 0
+    assert not (tmp_path / CACHE_DIR).exists()

@@ -77,6 +77,7 @@ class Converter:
                 generator_dir, dtype=torch.float32, variant="fp16" if has_fp16 else None, safety_checker=None,
                 feature_extractor=None, requires_safety_checker=False,
             )  # fmt: skip
+            self._pipe.set_progress_bar_config(disable=True)
         return self._pipe
 
     def close(self) -> None:
