@@ -4,11 +4,15 @@ and in the toasts.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.ui.browser import VIEWPORTS, Screens, new_page, open_tab, signed_in, toast, usable
+from tests.ui.browser import JOB_TIMEOUT_MS, VIEWPORTS, Screens, new_page, open_tab, signed_in, toast, usable
 from tests.ui.conftest import ADMIN_PASSWORD
+from tortodelova.accounts import service as accounts
 from tortodelova.generation import service as generation_service
+from tortodelova.generation.models import FINAL_STATUSES, Generation
 from tortodelova.generation.schemas import parse_request
 
 from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
@@ -27,22 +31,33 @@ def nothing_injected(page) -> None:
     assert page.evaluate(INJECTED), "an element or attribute from user input is in the DOM"
 
 
-def xss_user(app) -> None:
+def xss_user(app) -> str:
     """A user with a hostile e-mail and a design with a hostile prompt (drawn by the real tiny pipeline)."""
     app.user(XSS_EMAIL, credits=20)
     with app.services.session_factory() as session:
-        from tortodelova.accounts import service as accounts
-
         user = accounts.get_by_email(session=session, email=XSS_EMAIL)
-        generation_service.submit(session=session, settings=app.settings, queue=app.services.queue, user=user,
-                                  request=parse_request({"prompt": XSS_PROMPT, "quality": "fast"}))
+        return generation_service.submit(session=session, settings=app.settings, queue=app.services.queue,
+                                         user=user, request=parse_request({"prompt": XSS_PROMPT,
+                                                                           "quality": "fast"})).id
+
+
+def share_when_done(app, generation_id: str) -> str:
+    deadline = time.monotonic() + JOB_TIMEOUT_MS / 1000
+    with app.services.session_factory() as session:
+        user = accounts.get_by_email(session=session, email=XSS_EMAIL)
+        while (status := session.get(Generation, generation_id).status) not in FINAL_STATUSES:
+            assert time.monotonic() < deadline, "the design was not drawn"
+            time.sleep(0.2)
+            session.expire_all()
+        assert status == "succeeded", status
+        return generation_service.share(session=session, user=user, generation_id=generation_id).token
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_admin_mistakes_then_right(browser, fresh_app, viewport):
     app = fresh_app()
     app.user("customer@example.com", "customer-password-1")
-    xss_user(app)
+    hostile_design = xss_user(app)
     screens = Screens(f"{viewport}-admin", allowed=CORPUS_WORDS)
     context, page = new_page(browser, viewport)
     page.goto(app.url)
@@ -141,4 +156,10 @@ def test_admin_mistakes_then_right(browser, fresh_app, viewport):
     page.locator("#header-logout").click()
     signed_in(page, False)
     expect(page.get_by_role("tab", name="Админ")).to_have_count(0)
+
+    # 7. The share page of the hostile design shows the prompt as text.
+    page.goto(f"{app.url}/s/{share_when_done(app, hostile_design)}")
+    expect(page.locator(".description")).to_have_text(XSS_PROMPT)
+    nothing_injected(page)
+    screens.shot(page, "share-page-hostile")
     context.close()
