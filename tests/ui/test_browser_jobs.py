@@ -69,6 +69,8 @@ def test_jobs_survive_a_reload_and_a_second_tab(browser, fresh_app):
     expect(status).to_contain_text("42%")
     expect(page.locator(f'#create-jobs .td-job[data-id="{job_id}"]')).to_contain_text("рисуем 42%")
     expect(page.locator("#create-cancel")).to_be_visible()
+    expect(page.locator("#create-prompt textarea")).to_have_value(HOSTILE)  # what is being drawn, back in the form
+    expect(page.locator("#create-more")).to_be_hidden()  # no design in view yet to vary
     assert page.evaluate(INJECTED), "an element or attribute from the prompt is in the DOM"
     screens.shot(page, "reloaded-running")
 

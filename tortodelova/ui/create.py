@@ -59,6 +59,7 @@ class CreateTab:
     check: gr.HTML
     gallery: gr.Gallery
     downloads: gr.HTML
+    job_row: gr.Row
     actions: gr.Column
     more_btn: gr.Button
     similar_btn: gr.Button
@@ -97,14 +98,15 @@ def layout() -> CreateTab:
             gallery = gr.Gallery(label="Результат", columns=2, height="auto", object_fit="contain",
                                  buttons=["fullscreen"], interactive=False, elem_id="create-gallery")
             downloads = gr.HTML(elem_id="create-downloads")
-            # The design actions row: later features plug their buttons in here.
+            # The job's own actions, then the design actions row (shown with the images): later features plug their
+            # buttons in there.
+            with gr.Row(visible=False, elem_id="create-job-actions", elem_classes=["td-design-actions"]) as job_row:
+                repeat_btn = gr.Button("Повторить с этими настройками", size="sm", elem_id="create-repeat")
+                cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False, elem_id="create-cancel")
             with gr.Column(visible=False, elem_id="create-actions") as actions:
                 with gr.Row(elem_classes=["td-design-actions"]):
                     more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
                     similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
-                    repeat_btn = gr.Button("Повторить с этими настройками", size="sm", elem_id="create-repeat")
-                    cancel_btn = gr.Button("Отменить", size="sm", variant="stop", visible=False,
-                                           elem_id="create-cancel")
                 strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT, step=0.05,
                                      buttons=[], elem_id="create-strength",
                                      label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
@@ -134,7 +136,7 @@ def layout() -> CreateTab:
         prompt=prompt, style=style, style_info=style_info, size=size, variants=variants, quality=quality, seed=seed,
         negative=negative, price=price, translate_btn=translate_btn, translation=translation, prompt_en=prompt_en,
         translation_box=translation_box, final_prompt=final_prompt, generate_btn=generate_btn, topup_btn=topup_btn,
-        notice=notice, status=status, check=check, gallery=gallery, downloads=downloads, actions=actions,
+        notice=notice, status=status, check=check, gallery=gallery, downloads=downloads, job_row=job_row, actions=actions,
         more_btn=more_btn, similar_btn=similar_btn, repeat_btn=repeat_btn, cancel_btn=cancel_btn, strength=strength,
         jobs=jobs, generation_id=gr.State(None), source_id=gr.State(None), selected_index=gr.State(0),
         timer=gr.Timer(POLL_SECONDS, active=False),
@@ -154,13 +156,14 @@ def form_fields(tab: CreateTab) -> list:
 
 
 def session_outputs(tab: CreateTab) -> list:
-    return [tab.generation_id, tab.status, tab.check, tab.timer, tab.cancel_btn, tab.actions, tab.jobs, tab.notice,
-            tab.topup_btn]
+    return [tab.generation_id, tab.status, tab.check, tab.timer, tab.cancel_btn, tab.job_row, tab.actions, tab.jobs,
+            tab.notice, tab.topup_btn, *form_fields(tab)[:5]]
 
 
 def signed_out_view(tab: CreateTab) -> dict:
     return {tab.generation_id: None, tab.status: "", tab.check: "", tab.timer: gr.Timer(active=False),
-            tab.cancel_btn: gr.Button(visible=False), tab.actions: gr.Column(visible=False), tab.jobs: "",
+            tab.cancel_btn: gr.Button(visible=False), tab.job_row: gr.Row(visible=False),
+            tab.actions: gr.Column(visible=False), tab.jobs: "",
             tab.notice: "", tab.topup_btn: gr.Button(visible=False)}
 
 
@@ -176,7 +179,9 @@ def resume_view(tab: CreateTab, ctx: Ctx) -> dict:
         public = contract.view_of(ctx, active)
         out.update({tab.generation_id: active.id, tab.status: render.progress_html(public, active.preview_png),
                     tab.check: render.check_html(public), tab.timer: gr.Timer(active=True),
-                    tab.cancel_btn: gr.Button(visible=True), tab.actions: gr.Column(visible=True)})
+                    tab.cancel_btn: gr.Button(visible=True), tab.job_row: gr.Row(visible=True)})
+        # The form as it was sent, so the chef sees what is being drawn (the browser forgot it on reload).
+        out.update({k: v for k, v in fill_form(tab, active).items() if k in form_fields(tab)[:5]})
     return out
 
 
@@ -184,7 +189,7 @@ def _started(tab: CreateTab, ctx: Ctx, generation, header) -> dict:
     ctx.session.refresh(ctx.user)
     public = contract.view_of(ctx, generation)
     return {tab.generation_id: generation.id, tab.status: render.progress_html(public),
-            tab.check: render.check_html(public), tab.notice: "", tab.actions: gr.Column(visible=True),
+            tab.check: render.check_html(public), tab.notice: "", tab.job_row: gr.Row(visible=True),
             tab.cancel_btn: gr.Button(visible=True), tab.timer: gr.Timer(active=True),
             tab.topup_btn: gr.Button(visible=False), header.user: render.header_html(ctx.user),
             **jobs_view(tab, ctx)}
@@ -253,7 +258,7 @@ def poll(ctx: Ctx, generation_id, *, tab: CreateTab, header: account.Header):
     if generation.status == "succeeded":
         out.update({tab.gallery: render.gallery_items(public, ctx.base),
                     tab.downloads: render.downloads_html(public, ctx.base), tab.source_id: generation.id,
-                    tab.selected_index: 0})
+                    tab.selected_index: 0, tab.actions: gr.Column(visible=True)})
     following = contract.active_job(ctx)  # e.g. started in a second tab: keep following it
     out[tab.generation_id] = following.id if following else generation.id
     out[tab.timer] = gr.Timer(active=following is not None)
@@ -292,8 +297,8 @@ def open_balance_tab():
 
 
 def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: account.Header, tabs: gr.Tabs) -> None:
-    result_outputs = [tab.generation_id, tab.status, tab.gallery, tab.downloads, tab.check, tab.notice, tab.actions,
-                      tab.cancel_btn, tab.timer, tab.topup_btn, header.user, tab.jobs, tab.source_id,
+    result_outputs = [tab.generation_id, tab.status, tab.gallery, tab.downloads, tab.check, tab.notice, tab.job_row,
+                      tab.actions, tab.cancel_btn, tab.timer, tab.topup_btn, header.user, tab.jobs, tab.source_id,
                       tab.selected_index]
     auth_outputs = [header.auth_panel, header.auth_tabs, header.auth_note]
     quiet = {"show_progress": "hidden"}

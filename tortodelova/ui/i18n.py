@@ -53,6 +53,8 @@ PATTERNS = [
     [r"^Thumbnail (\d+) of (\d+)$", "Миниатюра $1 из $2"], [r"^[Tt]humbnail (\d+)$", "Миниатюра $1"],
     [r"^[Ii]mage[- ](\d+)$", "Изображение $1"], [r"^Example image (\d+)$", "Пример $1"],
     [r"^Image (\d+) of (\d+)$", "Изображение $1 из $2"], [r"^number input for (.+)$", "Число: $1"],
+    [r"^processing \|$", "обработка ·"], [r"^queue: (\d+)/(\d*) \|$", "очередь: $1/$2 ·"],
+    [r"^(\d+(?:\.\d+)?)(/\d+(?:\.\d+)?)?s$", "$1$2 с"],
     [r"^range slider for (.+)$", "Ползунок: $1"], [r"^Select (.+)$", "Выбрать: $1"],
     # Vega (gr.LinePlot / gr.BarPlot) describes its charts to screen readers in English.
     [r"^Title text '(.+)'$", "Заголовок: $1"], [r"^([XY])-axis titled '([^']*)'.*$", "Ось $1: $2"],
