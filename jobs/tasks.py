@@ -82,7 +82,8 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
 
 
 def run_chores(tasks: Tasks) -> dict:
-    """The periodic repair of the generation queue, then the account chores (expired revoked tokens)."""
+    """The periodic repair of the generation queue, then the account chores (expired revoked tokens).
+    Returns the generation sweeper's report."""
     from tortodelova.accounts.chores import purge_expired_revoked_tokens
     from tortodelova.db import session_scope
     from tortodelova.generation import worker
@@ -91,7 +92,9 @@ def run_chores(tasks: Tasks) -> dict:
     queue = HueyQueue(tasks)
     report = worker.sweep(ctx=ctx, pending_ids=queue.pending_generation_ids(), enqueue=queue.enqueue_generation)
     with session_scope(ctx.session_factory) as session:
-        report["revoked_tokens_purged"] = purge_expired_revoked_tokens(session=session)
+        purged = purge_expired_revoked_tokens(session=session)
+    if purged:
+        logger.info("purged %s expired revoked tokens", purged)
     return report
 
 
