@@ -11,11 +11,21 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from tests.ui.browser import (JOB_TIMEOUT_MS, VIEWPORTS, Screens, box, finished, in_first_viewport, in_view,
-                              new_page, open_tab, signed_in, toast, usable)
-
 from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
+
+from tests.ui.browser import (
+    VIEWPORTS,
+    Screens,
+    box,
+    finished,
+    in_first_viewport,
+    in_view,
+    new_page,
+    open_tab,
+    signed_in,
+    toast,
+    usable,
+)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

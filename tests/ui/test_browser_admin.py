@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
 
 from tests.ui.browser import JOB_TIMEOUT_MS, VIEWPORTS, Screens, new_page, open_tab, signed_in, toast, usable
 from tests.ui.conftest import ADMIN_PASSWORD
@@ -15,13 +16,12 @@ from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import FINAL_STATUSES, Generation
 from tortodelova.generation.schemas import parse_request
 
-from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
-
 XSS_EMAIL = '<img/src="x"/onerror="window.__xss=1">@x.io'
 XSS_PROMPT = 'Торт <img src=x onerror="window.__xss=1"> <b class="xss">жирный</b> [ссылка](javascript:alert(1))'
 XSS_REASON = '<script>window.__xss=1</script><a class="xss" href="https://evil.example">подарок</a>'
 # What the page may show in Latin letters here: the corpus itself, typed by the admin or the users.
-CORPUS_WORDS = (XSS_EMAIL, XSS_PROMPT, XSS_REASON, "<b class=\"xss\">", "<script>window", "img", "src", "onerror", "window", "xss", "script", "class",
+CORPUS_WORDS = (XSS_EMAIL, XSS_PROMPT, XSS_REASON, "<b class=\"xss\">", "<script>window", "img", "src", "onerror",
+                "window", "xss", "script", "class",
                 "href", "https", "evil", "example", "javascript", "alert", "io")
 INJECTED = """() => !window.__xss && !document.querySelector(
     'img[src="x"], b.xss, a.xss, a[href^="javascript"], a[href*="evil.example"], [onerror]')"""

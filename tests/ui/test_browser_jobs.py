@@ -7,6 +7,7 @@ would; everything else (service, database, UI, browser) is the real thing.
 """
 from __future__ import annotations
 
+from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
 from sqlalchemy import update
 
 from tests.ui.browser import Screens, new_page, signed_in
@@ -16,8 +17,6 @@ from tortodelova.db import utcnow
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import Generation
 from tortodelova.generation.schemas import parse_request
-
-from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
 
 HOSTILE = 'Торт <img src=x onerror="window.__xss=1"> и <b class="xss">розы</b>'
 INJECTED = """() => !window.__xss && !document.querySelector('img[src="x"], b.xss, [onerror]')"""

@@ -34,6 +34,9 @@ USER = {
     "create_select_variant", "create_translate", "designs_show", "designs_page", "designs_prev", "designs_next",
     "designs_select", "designs_share", "designs_unshare", "designs_delete", "designs_repeat", "balance_show",
     "balance_deposit", "balance_deposit_submit",
+    # «Для заказчика» (issue 12: tortodelova/ui/card.py, lettering.py, reference.py)
+    "baker_show", "baker_pick", "lettering_preview", "lettering_apply", "card_pdf", "card_png", "profile_save",
+    "reference_create",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",

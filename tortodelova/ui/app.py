@@ -1,6 +1,7 @@
 """The Blocks app: header, «Попробовать бесплатно», «Создать», «Мои дизайны», «Баланс», «Админ».
 
-`build_ui(services)` lays the screens out and has each module wire its events to its module-level handlers; `launch_options(settings)` are the keyword arguments for
+`build_ui(services)` lays the screens out and has each module wire its events to its module-level handlers;
+`launch_options(settings)` are the keyword arguments for
 `gr.mount_gradio_app`. The JWT lives in the browser (`gr.BrowserState`) and is an input of every event; the handlers
 verify it on the server each time and keep nothing per user in this process.
 """
@@ -14,7 +15,7 @@ import gradio as gr
 from tortodelova.admin import ui as admin_ui
 from tortodelova.config import Settings
 from tortodelova.services import Services
-from tortodelova.ui import account, balance, create, demo, designs, i18n, session
+from tortodelova.ui import account, balance, card, create, demo, designs, i18n, session
 from tortodelova.ui.common import NO_GUEST, SIGNED_OUT
 
 TITLE = "Тортоделова — дизайн торта по описанию"
@@ -138,6 +139,8 @@ def build_ui(services: Services) -> gr.Blocks:
                 designs_tab = designs.layout()
             with gr.Tab("Баланс", id="balance", elem_id="tab-balance") as balance_tab_block:
                 balance_tab = balance.layout()
+            with gr.Tab("Для заказчика", id="baker", elem_id="tab-baker") as baker_tab_block:  # issue 12
+                baker_tab = card.layout()
             with gr.Tab("Админ", id="admin", visible=False, elem_id="tab-admin") as admin_tab_block:
                 admin_tab = admin_ui.layout()
         screens = session.Screens(token=token, guest=guest, tabs=tabs, demo_tab=demo_tab_block,
@@ -149,6 +152,7 @@ def build_ui(services: Services) -> gr.Blocks:
         create.wire(create_tab, services, token, header, tabs)
         designs.wire(designs_tab, services, token, designs_tab_block, create_tab, tabs)
         balance.wire(balance_tab, services, token, header.user, balance_tab_block)
+        card.wire(baker_tab, services, token, baker_tab_block)
         demo.wire(demo_tab, services, guest)
         admin_ui.wire(admin_tab, services, token, admin_tab_block)
     blocks.queue(default_concurrency_limit=8)

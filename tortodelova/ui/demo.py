@@ -52,9 +52,9 @@ def layout() -> DemoTab:
         gr.Markdown("**Понравилось?** Зарегистрируйтесь — новым пользователям дарим кредиты, а этот дизайн "
                     "сохранится в «Мои дизайны».")
         register_btn = gr.Button("Зарегистрироваться", variant="primary", elem_id="demo-register")
-    return DemoTab(intro=intro, form=form, prompt=prompt, style=style, style_info=style_info, create_btn=create_btn, status=status,
-                   gallery=gallery, invite=invite, register_btn=register_btn, timer=gr.Timer(POLL_SECONDS,
-                                                                                            active=False))
+    return DemoTab(intro=intro, form=form, prompt=prompt, style=style, style_info=style_info, create_btn=create_btn,
+                   status=status, gallery=gallery, invite=invite, register_btn=register_btn,
+                   timer=gr.Timer(POLL_SECONDS, active=False))
 
 
 def outputs(tab: DemoTab) -> list:

@@ -63,7 +63,8 @@ def layout() -> DesignsTab:
     return DesignsTab(summary=summary, gallery=gallery, prev_btn=prev_btn, page_label=page_label,
                       next_btn=next_btn, refresh_btn=refresh_btn, detail=detail, detail_md=detail_md,
                       detail_gallery=detail_gallery, downloads=downloads, share_btn=share_btn,
-                      unshare_btn=unshare_btn, repeat_btn=repeat_btn, share_link=share_link, confirm_delete=confirm_delete,
+                      unshare_btn=unshare_btn, repeat_btn=repeat_btn, share_link=share_link,
+                      confirm_delete=confirm_delete,
                       delete_btn=delete_btn, ids=gr.State([]), page=gr.State(0), selected=gr.State(None))
 
 

@@ -43,9 +43,11 @@ CHROME = {
     "Add row below": "Добавить строку ниже", "Add column to the left": "Добавить столбец слева",
     "Add column to the right": "Добавить столбец справа", "Keyboard shortcuts": "Горячие клавиши",
     "Paste from clipboard": "Вставить из буфера", "Stop": "Стоп", "Submit": "Отправить", "Undo": "Отменить",
-    "More tabs": "Ещё вкладки", "Gallery": "Галерея", "Download All": "Скачать всё", "Download all": "Скачать всё", "detailed view of selected image": "Выбранное изображение крупно",
+    "More tabs": "Ещё вкладки", "Gallery": "Галерея", "Download All": "Скачать всё", "Download all": "Скачать всё",
+    "detailed view of selected image": "Выбранное изображение крупно",
     "Open cell menu": "Меню ячейки", "Static column": "Столбец", "Filtered": "Отфильтровано",
-    "Delete image": "Удалить изображение", "Image": "Изображение", "Sort column": "Сортировать столбец", "Select all": "Выбрать все", "Number of rows": "Число строк",
+    "Delete image": "Удалить изображение", "Image": "Изображение", "Sort column": "Сортировать столбец",
+    "Select all": "Выбрать все", "Number of rows": "Число строк",
 }
 
 # Strings Gradio builds with numbers in them.
@@ -59,7 +61,8 @@ PATTERNS = [
     # Vega (gr.LinePlot / gr.BarPlot) describes its charts to screen readers in English.
     [r"^Title text '(.+)'$", "Заголовок: $1"], [r"^([XY])-axis titled '([^']*)'.*$", "Ось $1: $2"],
     [r"^Symbol legend titled '([^']*)'.*values: (.+)$", "Легенда «$1»: $2"],
-    [r"^Vega visualization$", "Диаграмма"], [r"^(Line|Bar|Point|Area|Rect|Rule|Text|Symbol) mark container.*$", "Данные"],
+    [r"^Vega visualization$", "Диаграмма"],
+    [r"^(Line|Bar|Point|Area|Rect|Rule|Text|Symbol) mark container.*$", "Данные"],
 ]
 
 JS = """

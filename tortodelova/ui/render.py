@@ -63,7 +63,8 @@ def status_line(public: dict) -> str:
 
 def progress_html(public: dict, preview_png: bytes | None = None) -> str:
     status = public["status"]
-    percent = {"succeeded": 100, "failed": 0, "cancelled": 0}.get(status, round(float(public.get("progress") or 0) * 100))
+    progress = round(float(public.get("progress") or 0) * 100)
+    percent = {"succeeded": 100, "failed": 0, "cancelled": 0}.get(status, progress)
     preview = ""
     if preview_png and status == "running":
         data = base64.b64encode(preview_png).decode()
