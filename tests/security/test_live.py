@@ -77,3 +77,22 @@ def test_a_body_that_never_arrives_is_answered_408(live_app):
                      b"Content-Length: 50\r\n\r\n{")
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+def _forged_demos(url: str) -> list[int]:
+    codes = []
+    for i in range(4):  # a fresh client each time (no cookie), a new forged address each time
+        r = httpx.post(f"{url}/api/demo/generations", json={"prompt": "торт"},
+                       headers={"X-Forwarded-For": f"203.0.113.{i + 1}"}, timeout=30)
+        codes.append(r.status_code)
+    return codes
+
+
+def test_forged_forwarded_for_does_not_buy_more_demos(live_app):
+    """Finding 4b: with FORWARDED_ALLOW_IPS=* (what docker/README.md recommended), uvicorn took the client-written
+    address: four forged headers, four free demos. Trusting only the proxy's address (the compose default now),
+    the forged header is ignored."""
+    trusted_proxy_only = live_app(FORWARDED_ALLOW_IPS="172.30.57.1")
+    assert _forged_demos(trusted_proxy_only.url) == [202, 429, 429, 429]
+    trusting_everyone = live_app(FORWARDED_ALLOW_IPS="*")  # the old advice, for contrast
+    assert _forged_demos(trusting_everyone.url) == [202, 202, 202, 202]
