@@ -396,3 +396,14 @@ def test_sign_out_revokes_the_token_on_the_server(live_app, client):
     Raw(client).refused("balance_show", [token], "войдите")
     me = httpx.get(f"{live_app.url.rstrip('/')}/api/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401
+
+
+def test_page_is_russian_before_any_script(live_app):
+    """The HTML itself (what a screen reader, a search engine or a messenger preview reads) is the Russian site's,
+    not Gradio's template with lang="en" and the Gradio card."""
+    page = httpx.get(f"{live_app.url}/")
+    head = page.text[:4000]
+    assert page.status_code == 200 and '<html lang="ru"' in head and 'lang="en"' not in head
+    assert 'property="og:site_name" content="Тортоделова"' in head
+    assert "Gradio" not in head and "gradio-app/gradio" not in head
+    assert int(page.headers["content-length"]) == len(page.content)

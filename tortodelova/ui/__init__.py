@@ -4,7 +4,13 @@ from __future__ import annotations
 
 def mount_ui(app, services):
     import gradio as gr
+    from starlette.routing import Mount
 
     from tortodelova.ui.app import build_ui, launch_options
+    from tortodelova.ui.page import RussianPage
 
-    return gr.mount_gradio_app(app, build_ui(services), path="/", **launch_options(services.settings))
+    app = gr.mount_gradio_app(app, build_ui(services), path="/", **launch_options(services.settings))
+    for route in app.routes:  # the page itself speaks Russian before any script runs
+        if isinstance(route, Mount) and route.path in ("", "/"):
+            route.app.add_middleware(RussianPage)
+    return app
