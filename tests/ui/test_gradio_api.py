@@ -221,10 +221,11 @@ def test_signed_in_user_flow(live_app):
 
     assert "10 кредитов" in client.predict("square", "fast", 2, api_name="/price")
 
-    highlighted, prompt_en, check = client.predict(token, "Шоколадный торт с ягодами", "classic",
+    highlighted, prompt_en, check = client.predict(token, "Шоколадный торт с ягодами", "classic", "без орехов",
                                                   api_name="/create_translate")
     assert prompt_en and isinstance(highlighted, (list, dict))
     assert "Модель получит" in check and "classic elegant cake" in check  # the final prompt, style included
+    assert "Без:" in check  # the Russian negative prompt, translated by the same path
 
     out = client.predict(token, "Шоколадный торт с ягодами", "classic", "square", 2, "fast", "42", "", prompt_en,
                          api_name="/create_generate")
@@ -253,6 +254,8 @@ def test_signed_in_user_flow(live_app):
     raw = Raw(client)
     selected = raw.call("designs_select", [token], event_data={"index": 0, "value": None})
     assert selected["success"], selected
+    repeated = raw.call("designs_repeat", [token])  # the «Создать» form filled from the design, nothing charged
+    assert repeated["success"] and "Шоколадный торт с ягодами" in json.dumps(repeated["output"], ensure_ascii=False)
     shared = raw.call("designs_share", [token])
     link = shared["output"]["data"][0]["value"]
     assert link.startswith(live_app.url + "/s/")

@@ -9,7 +9,7 @@ from tortodelova.api.links import SignedLinks
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import Generation
 from tortodelova.generation.public import public_page
-from tortodelova.generation.schemas import parse_request
+from tortodelova.generation.schemas import TranslateRequest, parse_request
 
 ACTIVE_STATUSES = ("queued", "running")
 
@@ -36,8 +36,10 @@ def view_of(ctx, generation: Generation) -> dict:
     return views_of(ctx, [generation])[0]
 
 
-def translate(ctx, prompt) -> dict:
-    result = generation_service.translate(settings=ctx.settings, queue=ctx.services.queue, prompt=prompt)
+def translate(ctx, prompt, negative_prompt=None) -> dict:
+    """The preview through the job's own translation path (the Russian negative prompt too)."""
+    request = parse_request({"prompt": prompt, "negative_prompt": negative_prompt or None}, TranslateRequest)
+    result = generation_service.translate(settings=ctx.settings, queue=ctx.services.queue, request=request)
     return result.model_dump() if hasattr(result, "model_dump") else dict(result)
 
 

@@ -276,10 +276,11 @@ def select_variant(ctx: Ctx, evt: gr.SelectData):
     return int(evt.index or 0) if isinstance(evt.index, int) else 0
 
 
-def translate(ctx: Ctx, prompt, style):
-    result = contract.translate(ctx, prompt)
+def translate(ctx: Ctx, prompt, style, negative):
+    result = contract.translate(ctx, prompt, negative)
     note = render.check_html({"prompt_en": result["prompt_en"], "style": style,
                               "inscription": result.get("inscription"),
+                              "negative_prompt_en": result.get("negative_prompt_en"),
                               "prompt_truncated": result.get("truncated", False)})
     return (gr.Column(visible=True), render.highlighted_translation(result["prompt_en"], result["terms"]),
             result["prompt_en"], note)
@@ -319,7 +320,7 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: acc
                          **quiet)
     tab.gallery.select(bind(select_variant, services), [token], [tab.selected_index],
                        api_name="create_select_variant", **quiet)
-    tab.translate_btn.click(bind(translate, services), [token, tab.prompt, tab.style],
+    tab.translate_btn.click(bind(translate, services), [token, tab.prompt, tab.style, tab.negative],
                             [tab.translation_box, tab.translation, tab.prompt_en, tab.final_prompt],
                             api_name="create_translate", **quiet)
     # The English box belongs to the text it was translated from: editing the Russian text drops it (browser-only).

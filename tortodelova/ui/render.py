@@ -87,6 +87,9 @@ def check_html(public: dict) -> str:
     if prompt_en:
         parts.append(f'<div class="td-final"><b>Модель получит:</b> '
                      f'<span lang="en">{esc(final_prompt(prompt_en, public))}</span></div>')
+    if public.get("negative_prompt_en"):
+        parts.append(f'<div class="td-final"><b>Без:</b> <span lang="en">{esc(public["negative_prompt_en"])}</span>'
+                     '</div>')
     if public.get("prompt_truncated"):
         parts.append('<div class="td-truncated">Описание длинное: модель учтёт только начало — сократите его, '
                      'чтобы важное не потерялось.</div>')
