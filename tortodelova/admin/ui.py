@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import gradio as gr
 import pandas as pd
-
 from sqlalchemy import select
 
 from tortodelova.accounts import service as accounts
