@@ -71,6 +71,8 @@ class Screens:
     def __init__(self, prefix: str, allowed: tuple[str, ...] = ()):
         self.prefix, self.count, self.allowed = prefix, 0, allowed
         SCREENS.mkdir(parents=True, exist_ok=True)
+        for stale in SCREENS.glob(f"{prefix}-[0-9][0-9]-*.png"):  # a previous run's numbering
+            stale.unlink()
 
     def shot(self, page: Page, name: str, *, russian: bool = True) -> Path:
         self.count += 1
