@@ -4,13 +4,16 @@ Built once by `tortodelova.server.create_app` and shared by the REST views and t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tortodelova.config import Settings
-from tortodelova.generation.queue import JobQueue
 from tortodelova.storage import ImageStore
+
+if TYPE_CHECKING:  # the protocol only: this infrastructure module imports no domain at run time
+    from tortodelova.generation.queue import JobQueue
 
 
 @dataclass
@@ -19,7 +22,7 @@ class Services:
     engine: Engine
     session_factory: sessionmaker[Session]
     store: ImageStore
-    queue: JobQueue
+    queue: "JobQueue"
     extras: dict = field(default_factory=dict)
 
     def session(self) -> Session:
