@@ -169,7 +169,8 @@ class PngCanvas(Canvas):
 
     def image(self, image, x, y, w, h, link=None):
         size = (max(1, round(w * self.scale)), max(1, round(h * self.scale)))
-        self.page.paste(image.convert("RGB").resize(size, Image.LANCZOS), (round(x * self.scale), round(y * self.scale)))
+        where = (round(x * self.scale), round(y * self.scale))
+        self.page.paste(image.convert("RGB").resize(size, Image.LANCZOS), where)
 
     def rule(self, x1, y, x2):
         self.draw.line([(x1 * self.scale, y * self.scale), (x2 * self.scale, y * self.scale)], fill=MUTED,

@@ -31,7 +31,8 @@ def build() -> ReferencePanel:
                             placeholder="Например: такой же торт, но в розовых тонах и с ягодами",
                             elem_id="reference-prompt")
         strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT, step=0.05,
-                             label="Насколько отходить от фото (меньше — ближе к образцу)", elem_id="reference-strength")
+                             label="Насколько отходить от фото (меньше — ближе к образцу)",
+                             elem_id="reference-strength")
     create_btn = gr.Button("Создать вариации по фото", variant="primary", elem_id="reference-create")
     status = gr.Markdown("", elem_id="reference-status")
     return ReferencePanel(photo=photo, prompt=prompt, strength=strength, create_btn=create_btn, status=status)

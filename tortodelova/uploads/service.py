@@ -6,7 +6,6 @@ embedded profiles, trailing bytes, a polyglot payload) reaches the store or a br
 from __future__ import annotations
 
 import io
-import logging
 import warnings
 from dataclasses import dataclass
 
@@ -19,8 +18,6 @@ from tortodelova.db import new_uuid
 from tortodelova.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from tortodelova.storage import ImageStore, validate_key
 from tortodelova.uploads.models import Upload
-
-logger = logging.getLogger(__name__)
 
 FORMATS = ("PNG", "JPEG", "WEBP")
 MIN_SIDE = 64
