@@ -284,7 +284,8 @@ def load_generator(models_dir: Path, device: str, dtype, backend: str = "torch",
     return generator
 
 
-def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, threads, repeats=1) -> list[Row]:
+def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, threads, repeats=1,
+             on_row=None) -> list[Row]:
     device = torch.device(device)
     generators = {}
     default_dtype = None  # CakeGenerator's choice: bf16/fp16 on CUDA, bf16 on CPUs with AMX, else fp32
@@ -356,6 +357,8 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
                     print(f"  {name}: FAILED ({exc!r})", flush=True)
                     continue
                 results.append(min(runs, key=lambda row: row.image_s))
+                if on_row is not None:  # partial results survive a run stopped half way
+                    on_row(results)
                 print(f"    {results[-1].image_s:.2f} s/image, peak {results[-1].peak_gib:.2f} GiB", flush=True)
     for row in results:
         original = next((o for o in results if o.name == "original" and (o.resolution, o.batch) ==
@@ -456,8 +459,21 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     counts = build_models(args.models_dir)
     print("parameters: " + ", ".join(f"{name} {count / 1e6:.1f}M" for name, count in counts.items()))
+
+    def write_json(rows, done=False):
+        if not args.json:
+            return
+        machine = {"cpu": cpu_name(), "cpus": os.cpu_count(), "torch": torch.__version__,
+                   "threads": torch.get_num_threads(), "load_start": load_before, "load_end": os.getloadavg()[0],
+                   "openvino": openvino_version(), "complete": done,
+                   "command": " ".join(["python -m benchmarks.generation", *(argv if argv is not None else sys.argv[1:])])}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"machine": machine, "parameters": counts, "targets": check_targets(rows),
+                                         "rows": [asdict(row) for row in rows]}, indent=2))  # fmt: skip
+
     rows = run_rows(args.rows, models_dir=args.models_dir, device=args.device, sizes=args.resolutions,
-                    batches=args.batch_sizes, steps=args.steps, threads=args.threads, repeats=args.repeats)  # fmt: skip
+                    batches=args.batch_sizes, steps=args.steps, threads=args.threads, repeats=args.repeats,
+                    on_row=write_json)  # fmt: skip
     print()
     print(f"{cpu_name()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, load average {load_before:.1f} at start, "
@@ -465,13 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     for line in check_targets(rows):
         print(line)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        machine = {"cpu": cpu_name(), "cpus": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                   "load_start": load_before, "load_end": os.getloadavg()[0], "openvino": openvino_version(),
-                   "command": " ".join(["python -m benchmarks.generation", *(argv if argv is not None else sys.argv[1:])])}
-        args.json.write_text(json.dumps({"machine": machine, "parameters": counts, "targets": check_targets(rows),
-                                         "rows": [asdict(row) for row in rows]}, indent=2))  # fmt: skip
+    write_json(rows, done=True)
     return 0
 
 
