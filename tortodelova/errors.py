@@ -25,7 +25,7 @@ class NotAuthenticated(DomainError):
 
 
 class InvalidCredentials(NotAuthenticated):
-    message = "Неверный email или пароль"
+    message = "Неверная почта или пароль"
 
 
 class Forbidden(DomainError):
@@ -44,7 +44,7 @@ class Conflict(DomainError):
 
 
 class EmailTaken(Conflict):
-    message = "Пользователь с таким email уже зарегистрирован"
+    message = "Пользователь с такой почтой уже зарегистрирован"
 
 
 class InsufficientCredits(DomainError):

@@ -67,7 +67,7 @@ def test_admin_mistakes_then_right(browser, fresh_app, viewport):
     page.locator("#login-email input").fill(app.settings.admin_email)
     page.locator("#login-password input").fill("wrong-password")
     page.locator("#login-submit").click()
-    toast(page, "Неверный email или пароль", title="Внимание")
+    toast(page, "Неверная почта или пароль", title="Внимание")
     usable(page, "#login-submit")
     expect(page.locator("#login-email input")).to_have_value(app.settings.admin_email)
     screens.shot(page, "login-refused")

@@ -34,11 +34,11 @@ def normalize_email(email: str) -> str:
 def validate_email(email: str) -> str:
     email = normalize_email(email)
     if not email:
-        raise InvalidInput("Укажите email")
+        raise InvalidInput("Укажите электронную почту")
     if any(unicodedata.category(ch) in _INVISIBLE for ch in email):
         raise InvalidInput("Email содержит невидимые или управляющие символы")
     if len(email) > 254 or not _EMAIL_RE.match(email):
-        raise InvalidInput(f"Некорректный email: «{email[:60]}»")
+        raise InvalidInput(f"Некорректный адрес почты: «{email[:60]}»")
     return email
 
 

@@ -34,7 +34,7 @@ async def _credentials(request: Request) -> tuple[str, str]:
         form = await request.form()
         email, password = form.get("username") or form.get("email"), form.get("password")
     if not isinstance(email, str) or not isinstance(password, str) or not email.strip() or not password:
-        raise InvalidInput("Укажите email и пароль")
+        raise InvalidInput("Укажите электронную почту и пароль")
     return email, password
 
 

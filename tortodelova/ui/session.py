@@ -84,7 +84,10 @@ def _signed_in(ctx: Ctx, ui: Screens, access_token: str, guest_value) -> dict:
 
 
 def login(ctx: Ctx, email, password, guest_value, *, ui: Screens):
-    issued = accounts.login(session=ctx.session, settings=ctx.settings, email=email, password=password)
+    # The same throttle as the REST login: per account and per client address.
+    client = ctx.request.client.host if ctx.request is not None and ctx.request.client else None
+    issued = accounts.login(session=ctx.session, settings=ctx.settings, email=email, password=password,
+                            client=client)
     return _signed_in(ctx, ui, issued.access_token, guest_value)
 
 
