@@ -26,6 +26,14 @@ from tortodelova.limits import STRENGTH_RANGE
 from tortodelova.pipeline.errors import BadOutput, ModelsMissing
 from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
 from tortodelova.pipeline.preview import preview_image
+from tortodelova.pipeline.runtime import (  # noqa: F401  (re-exported: the worker, benchmarks and tests import them here)
+    BACKENDS,
+    bad_images,
+    cpu_has_fast_bf16,
+    physical_cores,
+    resolve_backend,
+    resolve_device,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +41,6 @@ SIZES = ((512, 512), (512, 768), (768, 512))  # (width, height)
 MAX_IMAGES = 16  # one batch: up to BATCH_MAX_JOBS jobs of up to 4 variants each
 MAX_SEED = 2**63 - 1
 LCM_ADAPTER = "lcm"
-BACKENDS = ("auto", "torch", "openvino")
 # Below this much GPU memory, attention slicing trades speed for fitting 4 images at 768 px in memory.
 LOW_VRAM_BYTES = 6 * 1024**3
 
@@ -76,58 +83,6 @@ class Sampling:
     guidance: float
     lcm: bool  # LCM-LoRA adapter active
     decoder: str  # "vae" | "taesd"
-
-
-def cpu_has_fast_bf16() -> bool:
-    """AMX or AVX512-BF16: there the benchmark measured bf16 UNet steps 3-9x faster than fp32 (README)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def resolve_device(device: str = "auto", dtype: torch.dtype | None = None) -> tuple[torch.device, torch.dtype]:
-    """CUDA in bf16 (fp16 on GPUs without bf16) when there is one; else the CPU, in bf16 where the CPU has native
-    bf16 matrix units (AMX / AVX512-BF16) and fp32 elsewhere."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if dtype is None:
-        if device.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        else:
-            dtype = torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
-    return device, dtype
-
-
-def resolve_backend(backend: str | None, device: torch.device) -> str:
-    """"openvino" or "torch" for a GENERATION_BACKEND setting (auto: OpenVINO on CPU when it is installed)."""
-    backend = backend or os.environ.get("GENERATION_BACKEND", "auto")
-    if backend not in BACKENDS:
-        raise ValueError(f"GENERATION_BACKEND has to be one of {BACKENDS} but is {backend!r}")
-    if backend == "auto":
-        from tortodelova.pipeline.openvino_backend import available
-
-        backend = "openvino" if device.type == "cpu" and available() else "torch"
-    if backend == "openvino" and device.type != "cpu":
-        raise ValueError(f"the OpenVINO backend runs on the CPU, not on {device}")
-    return backend
-
-
-def physical_cores() -> int:
-    import psutil
-
-    cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
-    return max(1, min(cores, len(os.sched_getaffinity(0))))
-
-
-def bad_images(images: torch.Tensor) -> list[int]:
-    """Indices of decoded images (in [-1, 1]) that contain NaN/inf or are black all over."""
-    images = images.float()
-    not_finite = ~torch.isfinite(images).flatten(1).all(dim=1)
-    black = ((images + 1) / 2).flatten(1).amax(dim=1) < 2 / 255
-    return torch.nonzero(not_finite | black).flatten().tolist()
 
 
 def png_bytes(image: Image.Image, metadata: dict[str, str]) -> bytes:
