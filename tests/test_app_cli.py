@@ -78,8 +78,8 @@ def test_create_admin_promotes_an_existing_account_only_with_promote(tmp_path):
     env = clean_env(tmp_path, JWT_SECRET="s" * 40)
     assert run_app(["migrate"], env, cwd=tmp_path).returncode == 0
     code = ("import sys; from tortodelova.config import get_settings; from tortodelova.server import build_services;"
-            "from tortodelova.accounts import service as a; s = build_services(get_settings());"
-            "se = s.session(); a.register(session=se, settings=s.settings, email='boss@example.com',"
+            "from tortodelova.billing import onboarding; s = build_services(get_settings());"
+            "se = s.session(); onboarding.register(session=se, settings=s.settings, email='boss@example.com',"
             " password='squatter-pass-1')")
     assert subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, timeout=120).returncode == 0
     refused = run_app(["create-admin", "boss@example.com"], env, cwd=tmp_path, stdin=subprocess.DEVNULL)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from tortodelova.accounts import service as accounts
+from tortodelova.billing import onboarding
 from tortodelova.billing import pricing
 from tortodelova.billing import service as billing
 from tortodelova.billing.models import Transaction
@@ -22,7 +23,7 @@ def storage_settings(request):
 
 def make_user(services, settings, email="baker@example.com", balance=None):
     with services.session() as session:
-        user = accounts.register(session=session, settings=settings, email=email, password="password-123")
+        user = onboarding.register(session=session, settings=settings, email=email, password="password-123")
         if balance is not None:
             delta = balance - user.balance
             if delta:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.security.conftest import PASSWORD, login
 from tortodelova.accounts import service as accounts
+from tortodelova.billing import onboarding
 from tortodelova.accounts.models import User
 from tortodelova.errors import Conflict
 
@@ -77,7 +78,7 @@ def test_admin_from_environment_does_not_promote_an_existing_account(make_settin
 
     first = build_services(make_settings(database_url=database_url))
     with first.session() as session:
-        accounts.register(session=session, settings=first.settings, email="root@example.com", password="squat-pass-1")
+        onboarding.register(session=session, settings=first.settings, email="root@example.com", password="squat-pass-1")
     first.engine.dispose()
     with caplog.at_level(logging.ERROR):
         services = build_services(make_settings(database_url=database_url, admin_email="root@example.com"))

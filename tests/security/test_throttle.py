@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tortodelova.accounts import service as accounts
+from tortodelova.billing import onboarding
 from tortodelova.errors import InvalidCredentials, RateLimited
 
 
@@ -42,7 +43,7 @@ def test_failures_are_shared_within_a_deployment_and_not_across(store, make_sett
     other_deployment = make_settings(redis_url=redis_url, queue_name=f"{queue}-b",
                                      login_account_limit="2 per 15 minutes")
     with services.session() as session:
-        accounts.register(session=session, settings=one, email="s@example.com", password="password-1")
+        onboarding.register(session=session, settings=one, email="s@example.com", password="password-1")
         for _ in range(2):
             with pytest.raises(InvalidCredentials):
                 accounts.login(session=session, settings=one, email="s@example.com", password="wrong-pass",

@@ -14,6 +14,7 @@ import uvicorn
 from jobs.tasks import HueyQueue, make_huey, register_tasks
 from tests.helpers import free_port, wait_for_health
 from tortodelova.accounts import service as accounts
+from tortodelova.billing import onboarding
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.server import build_services, create_app
@@ -32,7 +33,7 @@ class LiveApp:
     def user(self, email: str, password: str = "password-123", *, credits: int | None = None) -> str:
         """Register a user straight through the service (optionally topped up) and return their JWT."""
         with self.services.session_factory() as session:
-            user = accounts.register(session=session, settings=self.settings, email=email, password=password)
+            user = onboarding.register(session=session, settings=self.settings, email=email, password=password)
             if credits:
                 billing.deposit(session=session, user=user, amount=credits)
         return self.token(email, password)

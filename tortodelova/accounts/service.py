@@ -4,8 +4,11 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+
+from typing import Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from tortodelova.accounts import security, throttle
 from tortodelova.accounts.models import RevokedToken, User, new_session_key
-from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.errors import Conflict, EmailTaken, InvalidCredentials, InvalidInput, NotAuthenticated
 
@@ -52,8 +54,10 @@ def get_by_email(*, session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
 
 
-def register(*, session: Session, settings: Settings, email: str, password: str, role: str = "user") -> User:
-    """Create the user and credit the welcome bonus in one transaction."""
+@contextmanager
+def new_user(*, session: Session, email: str, password: str, role: str = "user") -> Iterator[User]:
+    """Create a user; the caller adds what belongs to the same transaction (the welcome bonus) inside the block,
+    and it all commits together. A parallel registration of the same address ends as EmailTaken."""
     email = validate_email(email)
     validate_password(password)
     # Hash first: waiting for a hashing slot must not hold a database connection.
@@ -64,17 +68,15 @@ def register(*, session: Session, settings: Settings, email: str, password: str,
     session.add(user)
     try:
         session.flush()
-        if settings.welcome_credits > 0:
-            billing.apply(
-                session=session, user_id=user.id, amount=settings.welcome_credits, kind="bonus",
-                description="Приветственный бонус", actor="system",
-            )
+        yield user
         session.commit()
     except IntegrityError:
         session.rollback()
         raise EmailTaken() from None
+    except BaseException:
+        session.rollback()
+        raise
     session.refresh(user)
-    return user
 
 
 def authenticate(*, session: Session, email: str, password: str) -> User:
@@ -185,7 +187,10 @@ def ensure_admin(*, session: Session, settings: Settings, email: str, password: 
     if user is None:
         if not password:
             raise InvalidInput("Для нового администратора нужен пароль")
-        return register(session=session, settings=settings, email=email, password=password, role="admin")
+        # An operator account: no welcome bonus (that is a customer's ledger entry; admins adjust balances).
+        with new_user(session=session, email=email, password=password, role="admin") as user:
+            pass
+        return user
     promoted = user.role != "admin"
     if promoted and not promote:
         raise Conflict(PROMOTE_HINT.format(email=user.email))

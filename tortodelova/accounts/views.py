@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tortodelova.accounts import service
+from tortodelova.billing import onboarding
 from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
 from tortodelova.api.deps import AUTH_COOKIE, CurrentUser, ServicesDep, SessionDep, oauth2
 from tortodelova.errors import InvalidInput
@@ -16,7 +17,7 @@ router = APIRouter(tags=["Accounts"])
 
 @router.post("/auth/register", status_code=201, response_model=UserPublic)
 def register(body: Credentials, services: ServicesDep, session: SessionDep):
-    return service.register(session=session, settings=services.settings, email=body.email, password=body.password)
+    return onboarding.register(session=session, settings=services.settings, email=body.email, password=body.password)
 
 
 async def _credentials(request: Request) -> tuple[str, str]:

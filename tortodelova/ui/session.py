@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from tortodelova.accounts import service as accounts
+from tortodelova.billing import onboarding
 from tortodelova.errors import DomainError, NotAuthenticated
 from tortodelova.services import Services
 from tortodelova.ui import account, balance, create, demo, designs
@@ -92,7 +93,7 @@ def login(ctx: Ctx, email, password, guest_value, *, ui: Screens):
 
 
 def register(ctx: Ctx, email, password, guest_value, *, ui: Screens):
-    user = accounts.register(session=ctx.session, settings=ctx.settings, email=email, password=password)
+    user = onboarding.register(session=ctx.session, settings=ctx.settings, email=email, password=password)
     notify(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
     issued = accounts.issue_token(settings=ctx.settings, user=user)
     return _signed_in(ctx, ui, issued.access_token, guest_value)
