@@ -68,6 +68,15 @@ def test_long_content_is_kept_first_and_flagged():
     assert count_tokens(built.prompt) <= CLIP_MAX_TOKENS
 
 
+def test_one_word_over_the_budget_leaves_the_style_not_an_empty_prompt(char_clip_tokenizer):
+    # A degenerate translation (one endless "word", as the tiny translator writes for «Нежный торт с клубникой и
+    # мятой») used to be cut to "", and the generator refused the job with "prompt has to be a non-empty string".
+    built = build_prompt("whelic" + "ac" * 200, style="wedding", tokenizer=char_clip_tokenizer)
+    assert built.truncated and built.prompt
+    assert "whelic" not in built.prompt and "photography of a cake" in built.prompt
+    assert count_tokens(built.prompt, char_clip_tokenizer) <= CLIP_MAX_TOKENS
+
+
 def test_style_fragments_give_way_before_content():
     content = " ".join(["chocolate cake with berries"] * 8)
     built = build_prompt(content, style="classic")
@@ -122,5 +131,7 @@ def test_untranslated_cyrillic_is_dropped_from_prompt():
 def test_negative_extra_comes_first_without_duplicates():
     built = build_prompt(CAKE, style="rustic", negative_extra="candles, people, fondant")
     items = built.negative_prompt.split(", ")
-    assert items[:3] == ["candles", "people", "fondant"]
+    # The chef's own items first, in order; one the built-in negatives already hold ("people") is not repeated.
+    assert items[:2] == ["candles", "fondant"]
+    assert items.count("people") == 1
     assert len(items) == len(set(items))

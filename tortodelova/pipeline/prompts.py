@@ -163,6 +163,7 @@ def count_tokens(text: str, tokenizer=None) -> int:
 def _fit(fragments: list[str], tokenizer, *, budget: int = CLIP_MAX_TOKENS) -> tuple[str, bool]:
     """Join fragments in order while they fit; the first (the chef's words) is cut word by word if it must."""
     kept: list[str] = []
+    truncated_first = False
     for index, fragment in enumerate(fragments):
         candidate = ", ".join([*kept, fragment])
         if count_tokens(candidate, tokenizer) <= budget:
@@ -172,9 +173,14 @@ def _fit(fragments: list[str], tokenizer, *, budget: int = CLIP_MAX_TOKENS) -> t
             words = fragment.split()
             while words and count_tokens(" ".join(words), tokenizer) > budget:
                 words.pop()
-            return " ".join(words), True
+            if words:
+                return " ".join(words), True
+            # One "word" longer than the whole budget (a degenerate translation): drop it and keep the style, so
+            # the model still gets a prompt instead of an empty string.
+            truncated_first = True
+            continue
         return ", ".join(kept), True
-    return ", ".join(kept), False
+    return ", ".join(kept), truncated_first
 
 
 def build_prompt(
