@@ -37,6 +37,19 @@ def finished_design(app, email: str) -> str:
     raise AssertionError("the design did not finish")
 
 
+def auth_cookie(context) -> str | None:
+    return next((c["value"] for c in context.cookies() if c["name"] == "tortodelova_token"), None)
+
+
+def upload_status(page) -> int:
+    """What /gradio_api/upload answers this browser (its cookies go with the request)."""
+    return page.evaluate("""async () => {
+        const form = new FormData();
+        form.append("files", new Blob([new Uint8Array([137, 80, 78, 71])], {type: "image/png"}), "x.png");
+        return (await fetch("/gradio_api/upload", {method: "POST", body: form, credentials: "same-origin"})).status;
+    }""")
+
+
 def photo_file(tmp_path):
     path = tmp_path / "photo.jpg"
     Image.new("RGB", (400, 300), (200, 90, 120)).save(path, format="JPEG")
@@ -97,10 +110,8 @@ def test_baker_letters_a_design_downloads_the_card_and_sends_a_photo(browser, fr
     screens.shot(page, "card")
 
     # 4. A customer's photo: variations queued (charged like any generation).
-    if not any(c["name"] == "tortodelova_token" for c in context.cookies()):
-        # The edge lets only signed-in browsers upload to Gradio (the auth cookie); until the UI's sign-in sets that
-        # cookie itself, the test sets the one a REST login would.
-        context.add_cookies([{"name": "tortodelova_token", "value": app.token(email, password), "url": app.url}])
+    # The edge lets only signed-in browsers upload to Gradio, by the auth cookie: the UI's own sign-in set it.
+    assert auth_cookie(context) is not None
     with page.expect_file_chooser() as chooser:
         page.locator("#reference-photo button.upload-container").click()
     chooser.value.set_files(str(photo_file(tmp_path)))
@@ -112,5 +123,17 @@ def test_baker_letters_a_design_downloads_the_card_and_sends_a_photo(browser, fr
         variation = session.query(Generation).filter(Generation.init_upload_id.isnot(None)).one()
         assert variation.prompt_ru == "Такой же торт, но с ягодами" and variation.cost > 0
     screens.shot(page, "reference")
+
+    # 5. A reload restores the session and keeps the cookie; signing out drops it, and uploads are refused again.
+    context.clear_cookies()
+    page.reload()
+    signed_in(page)
+    page.wait_for_function("() => document.cookie.includes('tortodelova_token=')")
+    assert auth_cookie(context) is not None
+    page.locator("#header-logout").click()
+    signed_in(page, False)
+    page.wait_for_function("() => !document.cookie.includes('tortodelova_token=')")
+    assert auth_cookie(context) is None
+    assert upload_status(page) == 401
     context.close()
     assert Image.open(io.BytesIO(app.services.store.get(generation.image_keys[0]))).size == (512, 512)

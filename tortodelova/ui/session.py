@@ -114,18 +114,38 @@ def _keep_form(_exc, *, ui: Screens):
     return {ui.header.login_password: "", ui.header.auth_note: ""}
 
 
+# The edge lets only signed-in browsers upload files to Gradio (/gradio_api/upload), and it knows them by the
+# `tortodelova_token` cookie: Gradio's upload request carries no BrowserState. So after every event that may change
+# the session, the browser copies the token it keeps into that cookie, or drops the cookie when signed out. A script
+# cannot set HttpOnly, but the same token already lives in this page's localStorage (gr.BrowserState).
+SYNC_COOKIE = f"""(token) => {{
+    const secure = window.location.protocol === "https:" ? "; Secure" : "";
+    const signedIn = typeof token === "string" && /^[A-Za-z0-9._-]+$/.test(token) && token !== "{SIGNED_OUT}";
+    document.cookie = signedIn
+        ? "tortodelova_token=" + token + "; path=/; SameSite=Lax" + secure
+        : "tortodelova_token=; path=/; Max-Age=0; SameSite=Lax" + secure;
+    return [];
+}}"""
+
+
+def _sync_cookie(event, ui: Screens) -> None:
+    event.then(None, [ui.token], None, js=SYNC_COOKIE, queue=False, show_progress="hidden")
+
+
 def wire(ui: Screens, services: Services, blocks: gr.Blocks) -> None:
     outputs = ui.outputs()
     header = ui.header
     restore_fn = bind(restore, services, auth="optional", ui=ui)
     login_fn = bind(login, services, auth="public", ui=ui, refused=_keep_form)
     register_fn = bind(register, services, auth="public", ui=ui)
-    blocks.load(restore_fn, [ui.token, ui.guest], outputs, api_name="session_restore", show_progress="hidden")
+    _sync_cookie(blocks.load(restore_fn, [ui.token, ui.guest], outputs, api_name="session_restore",
+                             show_progress="hidden"), ui)
     login_inputs = [header.login_email, header.login_password, ui.guest]
-    header.login_btn.click(login_fn, login_inputs, outputs, api_name="login", show_progress="minimal")
-    header.login_password.submit(login_fn, login_inputs, outputs, api_name="login_submit",
-                                 show_progress="minimal")
-    header.register_btn.click(register_fn, [header.register_email, header.register_password, ui.guest], outputs,
-                              api_name="register", show_progress="minimal")
-    header.logout_btn.click(bind(logout, services, auth="optional", ui=ui), [ui.token, ui.guest], outputs,
-                            api_name="logout", show_progress="hidden")
+    _sync_cookie(header.login_btn.click(login_fn, login_inputs, outputs, api_name="login",
+                                        show_progress="minimal"), ui)
+    _sync_cookie(header.login_password.submit(login_fn, login_inputs, outputs, api_name="login_submit",
+                                              show_progress="minimal"), ui)
+    _sync_cookie(header.register_btn.click(register_fn, [header.register_email, header.register_password, ui.guest],
+                                           outputs, api_name="register", show_progress="minimal"), ui)
+    _sync_cookie(header.logout_btn.click(bind(logout, services, auth="optional", ui=ui), [ui.token, ui.guest],
+                                         outputs, api_name="logout", show_progress="hidden"), ui)
