@@ -47,6 +47,14 @@ def guest_from_cookie(settings: Settings, cookie: str | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def guest_identity(settings: Settings, cookie: str | None) -> tuple[str, str]:
+    """The guest id signed into this browser's cookie, or a new one; returns (guest_id, the cookie to keep)."""
+    guest_id = guest_from_cookie(settings, cookie)
+    if guest_id is None:
+        return new_guest_cookie(settings)
+    return guest_id, cookie
+
+
 def client_key(ip) -> str:
     """The address a demo is counted against: the IPv4 address, or the IPv6 /64 network (one household or phone
     holds a whole /64, so counting single IPv6 addresses would let one person use up the daily cap)."""

@@ -25,16 +25,14 @@ def demo_public(services, session, generation, claim_token: str | None = None) -
 @router.post("/demo/generations", status_code=202, response_model=DemoGenerationPublic)
 def create(body: DemoCreate, request: Request, services: ServicesDep, session: SessionDep):
     settings = services.settings
-    guest_id = service.guest_from_cookie(settings, request.cookies.get(settings.demo_cookie_name))
-    cookie = None
-    if guest_id is None:
-        guest_id, cookie = service.new_guest_cookie(settings)
+    sent = request.cookies.get(settings.demo_cookie_name)
+    guest_id, cookie = service.guest_identity(settings, sent)
     generation, claim_token = service.create(session=session, settings=settings, queue=services.queue,
                                              guest_id=guest_id, ip=client_ip(request), prompt=body.prompt,
                                              style=body.style)
     response = JSONResponse(jsonable_encoder(demo_public(services, session, generation, claim_token)),
                             status_code=202)
-    if cookie:
+    if cookie != sent:
         response.set_cookie(settings.demo_cookie_name, cookie, max_age=COOKIE_MAX_AGE, httponly=True,
                             samesite="lax", secure=settings.is_production)
     return response
