@@ -96,12 +96,9 @@ def view(tab: DemoTab, ctx: Ctx, guest, *, signed_in: bool) -> dict:
 # for this browser.
 def create(ctx: Ctx, guest, prompt, style, *, tab: DemoTab, guest_state: gr.BrowserState):
     settings = ctx.settings
-    guest_id = guest_id_of(ctx.services, guest)
-    cookie = guest.get("guest") if guest_id else None
-    if guest_id is None:
-        guest_id, cookie = demo_service.new_guest_cookie(settings)
-    request = ctx.request
-    ip = request.client.host if request is not None and request.client else "unknown"
+    sent = guest.get("guest") if isinstance(guest, dict) else None
+    guest_id, cookie = demo_service.guest_identity(settings, sent if isinstance(sent, str) else None)
+    ip = ctx.request.client.host if ctx.request is not None and ctx.request.client else "unknown"
     generation, claim_token = demo_service.create(session=ctx.session, settings=settings, queue=ctx.services.queue,
                                                   guest_id=guest_id, ip=ip, prompt=prompt, style=style)
     new_guest = {"guest": cookie, "claim": claim_token, "id": generation.id, "claimed": False}
