@@ -191,3 +191,11 @@ def test_images_are_stored_on_s3_and_downloaded_through_the_app(stack):
     assert stack.services.store.get(key) == png.content
     shown = stack.client.get(done["images"][0]["url"], headers=headers, follow_redirects=False)
     assert shown.status_code == 307 and key in shown.headers["location"]  # a presigned S3 URL
+
+
+@pytest.mark.parametrize("backend,expected", [("torch", "torch"), ("openvino", "openvino")])
+def test_the_settings_choose_the_generator_backend(make_settings, tiny_models_dir, backend, expected):
+    # A .env file or a Settings object (not only the process environment) decides what the worker runs.
+    settings = make_settings(models_dir=tiny_models_dir, generation_backend=backend)
+    ctx = WorkerContext(settings)
+    assert ctx.generator.backend.startswith(expected)

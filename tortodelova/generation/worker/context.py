@@ -41,6 +41,10 @@ class Models:
                 from tortodelova.pipeline.translator import Translator
 
                 self._translator = Translator.from_pretrained(self.settings.models_dir / TRANSLATOR_DIR)
+                # The glossary's morphology dictionaries and matcher load here, not on the first chef's prompt.
+                from tortodelova.pipeline import glossary
+
+                glossary.warm_up()
             return self._translator
 
     @property
@@ -50,7 +54,10 @@ class Models:
                 self._check_files()
                 from tortodelova.pipeline.generator import CakeGenerator
 
-                self._generator = CakeGenerator.from_pretrained(self.settings.models_dir)
+                # Settings (including a .env file or a test's Settings object) choose the backend, not only env vars.
+                self._generator = CakeGenerator.from_pretrained(
+                    self.settings.models_dir, backend=self.settings.generation_backend,
+                    int8=self.settings.openvino_int8)
             return self._generator
 
     @property
