@@ -80,8 +80,7 @@ def check_html(public: dict) -> str:
     parts = []
     if public.get("inscription"):
         lettered = any(image.get("plain_url") for image in public.get("images") or [])
-        note = ("нанесена на дизайн буквами" if lettered
-                else "будет нанесена на табличку")
+        note = "нанесена на дизайн буквами" if lettered else "будет нанесена на дизайн буквами"
         parts.append(f'<div class="td-inscription">Надпись «{esc(public["inscription"])}» {note}</div>')
     prompt_en = public.get("prompt_en")
     if prompt_en:
