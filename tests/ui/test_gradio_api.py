@@ -412,3 +412,31 @@ def test_page_is_russian_before_any_script(live_app):
     assert 'property="og:site_name" content="Тортоделова"' in head
     assert "Gradio" not in head and "gradio-app/gradio" not in head
     assert int(page.headers["content-length"]) == len(page.content)
+
+
+def test_create_from_a_customer_photo(live_app, tmp_path):
+    """«Фото-образец» in «Дополнительно» of «Создать»: the design starts from the uploaded photo (img2img), with
+    the strength from the slider; without a photo the same form makes a text-only design."""
+    from gradio_client import handle_file
+    from PIL import Image
+
+    token = live_app.user("photo-chef@example.com", credits=100)
+    # The edge lets only a signed-in caller upload to Gradio: gradio_client sends the bearer header with its upload.
+    client = Client(live_app.url, verbose=False, download_files=False, headers={"Authorization": f"Bearer {token}"})
+    photo = tmp_path / "customer.jpg"
+    Image.new("RGB", (320, 240), (210, 120, 150)).save(photo, format="JPEG")
+    out = client.predict(token, "Такой же торт, но с ягодами", "classic", "square", 1, "fast", "", "", "",
+                         handle_file(str(photo)), 0.4, api_name="/create_generate")
+    assert 'data-status="queued"' in out[0] or 'data-status="running"' in out[0]
+    assert 'data-status="succeeded"' in wait_for_job(client, token)[0]
+    with live_app.services.session_factory() as session:
+        generation = session.query(Generation).filter_by(user_id=_user_id(live_app, "photo-chef@example.com")).one()
+        assert generation.init_upload_id is not None and generation.strength == pytest.approx(0.4)
+        assert generation.init_generation_id is None
+
+    client.predict(token, "Шоколадный торт", "classic", "square", 1, "fast", "", "", "", None, 0.4,
+                   api_name="/create_generate")
+    with live_app.services.session_factory() as session:
+        plain = (session.query(Generation).filter_by(user_id=_user_id(live_app, "photo-chef@example.com"))
+                 .filter(Generation.prompt_ru == "Шоколадный торт").one())
+        assert plain.init_upload_id is None and plain.strength is None

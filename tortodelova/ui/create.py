@@ -66,6 +66,8 @@ class CreateTab:
     repeat_btn: gr.Button
     cancel_btn: gr.Button
     strength: gr.Slider
+    photo: gr.Image  # «Фото-образец»: a customer's photo the design starts from (img2img)
+    photo_strength: gr.Slider
     jobs: gr.HTML
     generation_id: gr.State  # the job whose progress is shown
     source_id: gr.State  # the design whose images are shown (variations start from it)
@@ -121,6 +123,12 @@ def layout() -> CreateTab:
                                   elem_id="create-seed", placeholder="например 12345")
                 negative = gr.Textbox(label="Чего не должно быть (по-английски или по-русски)",
                                       max_length=PROMPT_MAX_CHARS, elem_id="create-negative")
+                with gr.Group(elem_id="create-reference"):
+                    photo = gr.Image(label="Фото-образец от заказчика (необязательно)", type="filepath",
+                                     sources=["upload"], buttons=[], height=200, elem_id="create-photo")
+                    photo_strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT,
+                                               step=0.05, buttons=[], elem_id="create-photo-strength",
+                                               label="Насколько отходить от фото (меньше — ближе к образцу)")
             translate_btn = gr.Button("Проверить перевод", variant="secondary", size="sm",
                                       elem_id="create-translate")
             with gr.Column(visible=False, elem_classes=["td-card"]) as translation_box:
@@ -139,7 +147,8 @@ def layout() -> CreateTab:
         notice=notice, status=status, check=check, gallery=gallery, downloads=downloads, job_row=job_row,
         actions=actions,
         more_btn=more_btn, similar_btn=similar_btn, repeat_btn=repeat_btn, cancel_btn=cancel_btn, strength=strength,
-        jobs=jobs, generation_id=gr.State(None), source_id=gr.State(None), selected_index=gr.State(0),
+        photo=photo, photo_strength=photo_strength, jobs=jobs, generation_id=gr.State(None),
+        source_id=gr.State(None), selected_index=gr.State(0),
         timer=gr.Timer(POLL_SECONDS, active=False),
     )
 
@@ -196,9 +205,9 @@ def _started(tab: CreateTab, ctx: Ctx, generation, header) -> dict:
             **jobs_view(tab, ctx)}
 
 
-def _submit(tab: CreateTab, ctx: Ctx, header, **fields) -> dict:
+def _submit(tab: CreateTab, ctx: Ctx, header, photo=None, **fields) -> dict:
     try:
-        generation = contract.submit(ctx, **fields)
+        generation = contract.submit_with_photo(ctx, photo, **fields) if photo else contract.submit(ctx, **fields)
     except InsufficientCredits as exc:
         # Its own place under the button: the progress of another job cannot overwrite it.
         warn(exc.message, title="Недостаточно кредитов")
@@ -207,13 +216,17 @@ def _submit(tab: CreateTab, ctx: Ctx, header, **fields) -> dict:
     return _started(tab, ctx, generation, header)
 
 
-def generate(ctx: Ctx, prompt, style, size, variants, quality, seed, negative, prompt_en, *, tab: CreateTab,
-             header: account.Header):
+def generate(ctx: Ctx, prompt, style, size, variants, quality, seed, negative, prompt_en, photo=None,
+             photo_strength=None, *, tab: CreateTab, header: account.Header):
+    """«Создать дизайн»; with a «Фото-образец» in «Дополнительно» the design is a variation of that photo."""
     if ctx.user is None:  # a visitor: the sign-in dialog opens in view; the form keeps what they typed
         return account.open_view(header, VISITOR_NOTE, "register")
-    return _submit(tab, ctx, header, prompt=prompt, style=style, size=size, variants=int(variants or 1),
-                   quality=quality, seed=(seed or "").strip() or None, negative_prompt=negative or None,
-                   prompt_en=prompt_en or None)
+    strength = None
+    if photo:
+        strength = STRENGTH_DEFAULT if photo_strength is None else photo_strength
+    return _submit(tab, ctx, header, photo=photo or None, prompt=prompt, style=style, size=size,
+                   variants=int(variants or 1), quality=quality, seed=(seed or "").strip() or None,
+                   negative_prompt=negative or None, prompt_en=prompt_en or None, strength=strength)
 
 
 def more_variants(ctx: Ctx, source_id, *, tab: CreateTab, header: account.Header):
@@ -305,7 +318,8 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: acc
     auth_outputs = [header.auth_panel, header.auth_tabs, header.auth_note]
     quiet = {"show_progress": "hidden"}
     tab.generate_btn.click(bind(generate, services, auth="optional", tab=tab, header=header),
-                           [token, *form_fields(tab)], result_outputs + auth_outputs, api_name="create_generate",
+                           [token, *form_fields(tab), tab.photo, tab.photo_strength], result_outputs + auth_outputs,
+                           api_name="create_generate",
                            concurrency_limit=4, **quiet)
     tab.more_btn.click(bind(more_variants, services, tab=tab, header=header), [token, tab.source_id],
                        result_outputs, api_name="create_more", **quiet)

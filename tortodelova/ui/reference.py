@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 
-from tortodelova.generation import service as generations
-from tortodelova.generation.schemas import GenerationRequest, parse_request
 from tortodelova.limits import STRENGTH_DEFAULT, STRENGTH_RANGE
+from tortodelova.ui import contract
 from tortodelova.ui.common import Ctx, notify
-from tortodelova.uploads import service as uploads
 
 
 @dataclass
@@ -42,14 +39,6 @@ def create(ctx: Ctx, photo, prompt, strength):
     if not photo:
         gr.Warning("Загрузите фото-образец", title="Внимание")
         return gr.skip()
-    path = Path(photo if isinstance(photo, str) else getattr(photo, "path", photo))
-    data = path.read_bytes()[: ctx.settings.max_upload_bytes + 1]
-    request = parse_request({"prompt": prompt, "init_upload_id": "pending", "strength": strength},
-                            GenerationRequest)
-    upload = uploads.create(session=ctx.session, store=ctx.services.store, settings=ctx.settings, user=ctx.user,
-                            data=data)
-    request = request.model_copy(update={"init_upload_id": upload.id})
-    generation = generations.submit(session=ctx.session, settings=ctx.settings, queue=ctx.services.queue,
-                                    user=ctx.user, request=request)
+    generation = contract.submit_with_photo(ctx, photo, prompt=prompt, strength=strength)
     notify("Вариации по фото поставлены в очередь — они появятся в «Мои дизайны»")
     return f"Задание принято: {generation.variants} изобр., списано {generation.cost} кредитов. Смотрите «Мои дизайны»."
