@@ -32,7 +32,8 @@ PUBLIC = {"session_restore", "login", "login_submit", "register", "logout", "pri
 USER = {
     "create_generate", "create_more", "create_similar", "create_repeat", "create_poll", "create_cancel",
     "create_select_variant", "create_translate", "designs_show", "designs_page", "designs_prev", "designs_next",
-    "designs_select", "designs_share", "designs_unshare", "designs_delete", "designs_repeat", "balance_show",
+    "designs_select", "designs_share", "designs_unshare", "designs_delete", "designs_repeat", "designs_card",
+    "balance_show",
     "balance_deposit", "balance_deposit_submit",
     # «Для заказчика» (issue 12: tortodelova/ui/card.py, lettering.py, reference.py)
     "baker_show", "baker_pick", "lettering_preview", "lettering_apply", "card_pdf", "card_png", "profile_save",
@@ -258,6 +259,10 @@ def test_signed_in_user_flow(live_app):
     assert selected["success"], selected
     repeated = raw.call("designs_repeat", [token])  # the «Создать» form filled from the design, nothing charged
     assert repeated["success"] and "Шоколадный торт с ягодами" in json.dumps(repeated["output"], ensure_ascii=False)
+    carded = raw.call("designs_card", [token])  # «Карточка для заказчика»: the PDF of the selected design
+    assert carded["success"], carded
+    card_file = carded["output"]["data"][0]
+    assert json.dumps(card_file, ensure_ascii=False).count(".pdf") >= 1, card_file
     shared = raw.call("designs_share", [token])
     link = shared["output"]["data"][0]["value"]
     assert link.startswith(live_app.url + "/s/")

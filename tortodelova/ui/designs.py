@@ -7,7 +7,7 @@ import gradio as gr
 
 from tortodelova.generation import service as generation_service
 from tortodelova.services import Services
-from tortodelova.ui import contract, create, render
+from tortodelova.ui import card, contract, create, render
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify, warn
 
 PAGE_SIZE = 12
@@ -28,6 +28,8 @@ class DesignsTab:
     share_btn: gr.Button
     unshare_btn: gr.Button
     repeat_btn: gr.Button
+    card_btn: gr.Button
+    card_file: gr.File
     share_link: gr.Textbox
     confirm_delete: gr.Checkbox
     delete_btn: gr.Button
@@ -55,6 +57,9 @@ def layout() -> DesignsTab:
             share_btn = gr.Button("Поделиться", variant="primary", size="sm", elem_id="designs-share")
             unshare_btn = gr.Button("Закрыть доступ по ссылке", size="sm", visible=False, elem_id="designs-unshare")
             repeat_btn = gr.Button("Повторить с этими настройками", size="sm", elem_id="designs-repeat")
+            card_btn = gr.Button("Карточка для заказчика", size="sm", elem_id="designs-card")
+        card_file = gr.File(label="Карточка для заказчика (PDF)", interactive=False, visible=False,
+                            elem_id="designs-card-file")
         share_link = gr.Textbox(label="Ссылка для клиента", buttons=["copy"], interactive=False, visible=False,
                                 elem_id="designs-share-link")
         with gr.Row():
@@ -63,7 +68,8 @@ def layout() -> DesignsTab:
     return DesignsTab(summary=summary, gallery=gallery, prev_btn=prev_btn, page_label=page_label,
                       next_btn=next_btn, refresh_btn=refresh_btn, detail=detail, detail_md=detail_md,
                       detail_gallery=detail_gallery, downloads=downloads, share_btn=share_btn,
-                      unshare_btn=unshare_btn, repeat_btn=repeat_btn, share_link=share_link,
+                      unshare_btn=unshare_btn, repeat_btn=repeat_btn, card_btn=card_btn, card_file=card_file,
+                      share_link=share_link,
                       confirm_delete=confirm_delete,
                       delete_btn=delete_btn, ids=gr.State([]), page=gr.State(0), selected=gr.State(None))
 
@@ -108,7 +114,8 @@ def detail_view(tab: DesignsTab, ctx: Ctx, generation_id: str) -> dict:
             tab.detail_md: render.details_markdown(public),
             tab.detail_gallery: render.gallery_items(public, ctx.base),
             tab.downloads: render.downloads_html(public, ctx.base),
-            **share_view(tab, link.token if link else None, ctx.base), tab.confirm_delete: False}
+            **share_view(tab, link.token if link else None, ctx.base), tab.confirm_delete: False,
+            tab.card_file: gr.File(value=None, visible=False)}
 
 
 def share_view(tab: DesignsTab, token: str | None, base: str) -> dict:
@@ -139,6 +146,12 @@ def unshare(ctx: Ctx, generation_id, *, tab: DesignsTab):
     return share_view(tab, None, ctx.base)
 
 
+def customer_card(ctx: Ctx, generation_id):
+    """«Карточка для заказчика»: the same PDF as in «Для заказчика» (picture, inscription, the baker's contact)."""
+    path = card.card(ctx, generation_id, fmt="pdf")
+    return path if not isinstance(path, str) else gr.File(value=path, visible=True)
+
+
 def delete(ctx: Ctx, generation_id, confirmed, page, *, tab: DesignsTab):
     if not confirmed:
         warn("Отметьте «Да, удалить безвозвратно», чтобы удалить дизайн")
@@ -160,7 +173,7 @@ def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_ta
          tabs: gr.Tabs) -> None:
     list_outputs = outputs(tab)
     detail_outputs = [tab.detail, tab.selected, tab.detail_md, tab.detail_gallery, tab.downloads, tab.share_link,
-                      tab.share_btn, tab.unshare_btn, tab.confirm_delete]
+                      tab.share_btn, tab.unshare_btn, tab.confirm_delete, tab.card_file]
     share_outputs = [tab.share_link, tab.share_btn, tab.unshare_btn]
     quiet = {"show_progress": "hidden"}
     for event, step, name in ((designs_tab.select, 0, "designs_show"), (tab.refresh_btn.click, 0, "designs_page"),
@@ -172,6 +185,8 @@ def wire(tab: DesignsTab, services: Services, token: gr.BrowserState, designs_ta
                         api_name="designs_share", **quiet)
     tab.unshare_btn.click(bind(unshare, services, tab=tab), [token, tab.selected], share_outputs,
                           api_name="designs_unshare", **quiet)
+    tab.card_btn.click(bind(customer_card, services), [token, tab.selected], [tab.card_file],
+                       api_name="designs_card", **quiet)
     tab.delete_btn.click(bind(delete, services, tab=tab), [token, tab.selected, tab.confirm_delete, tab.page],
                          list_outputs, api_name="designs_delete", **quiet)
     tab.repeat_btn.click(bind(repeat, services, create_tab=create_tab, tabs=tabs), [token, tab.selected],
