@@ -8,24 +8,30 @@ One :class:`CakeGenerator` is built per worker process with :meth:`CakeGenerator
   batch), TAESD decode. Without the LoRA on disk: DPM++ 2M Karras with 10 steps.
 """
 
-import io
 import logging
 import math
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 from tortodelova.limits import QUALITY_NAMES as QUALITIES
 from tortodelova.limits import STRENGTH_RANGE
 from tortodelova.pipeline.errors import BadOutput, ModelsMissing
 from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
 from tortodelova.pipeline.preview import preview_image
+from tortodelova.pipeline.requests import (  # noqa: F401  (re-exported: the worker, benchmarks and tests import them here)
+    MAX_IMAGES,
+    MAX_SEED,
+    SIZES,
+    ImageRequest,
+    ImageResult,
+    Sampling,
+    StepCallback,
+    png_bytes,
+)
 from tortodelova.pipeline.runtime import (  # noqa: F401  (re-exported: the worker, benchmarks and tests import them here)
     BACKENDS,
     bad_images,
@@ -37,62 +43,9 @@ from tortodelova.pipeline.runtime import (  # noqa: F401  (re-exported: the work
 
 logger = logging.getLogger(__name__)
 
-SIZES = ((512, 512), (512, 768), (768, 512))  # (width, height)
-MAX_IMAGES = 16  # one batch: up to BATCH_MAX_JOBS jobs of up to 4 variants each
-MAX_SEED = 2**63 - 1
 LCM_ADAPTER = "lcm"
 # Below this much GPU memory, attention slicing trades speed for fitting 4 images at 768 px in memory.
 LOW_VRAM_BYTES = 6 * 1024**3
-
-StepCallback = Callable[[int, int, "Image.Image | None"], None]
-
-
-@dataclass
-class ImageRequest:
-    prompt: str | list[str]  # one prompt for all images, or one per image (a batch across jobs)
-    negative_prompt: str | list[str]
-    width: int
-    height: int
-    seeds: list[int]  # one image per seed
-    quality: str = "standard"  # "fast" | "standard"
-    init_image: Image.Image | None = None  # a "variation of this design": img2img from this picture
-    strength: float | None = None  # how far the variation may move away from init_image
-    steps: int | None = None  # override of the quality's step count (tests, benchmarks)
-    # Images to preview during denoising; when given, the callback gets a list of previews in this order
-    # (a batch across jobs previews each job's first image). None: a single preview of the first image.
-    preview_indices: list[int] | None = None
-
-
-@dataclass
-class ImageResult:
-    images: list[Image.Image]
-    seeds: list[int]
-    steps: int
-    guidance: float
-    model: str
-    scheduler: str = ""
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: encode, denoise, decode
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """How one quality is sampled with the models that are present."""
-
-    scheduler: str  # key of CakeGenerator.schedulers
-    steps: int
-    guidance: float
-    lcm: bool  # LCM-LoRA adapter active
-    decoder: str  # "vae" | "taesd"
-
-
-def png_bytes(image: Image.Image, metadata: dict[str, str]) -> bytes:
-    """PNG with ``metadata`` as text chunks (tEXt; iTXt for non-Latin-1 values such as the Russian prompt)."""
-    info = PngInfo()
-    for key, value in metadata.items():
-        info.add_text(key, str(value))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=info)
-    return buffer.getvalue()
 
 
 class CakeGenerator:
