@@ -37,14 +37,14 @@ USER = {
     "balance_deposit", "balance_deposit_submit",
     # «Для заказчика» (issue 12: tortodelova/ui/card.py, lettering.py, reference.py)
     "baker_show", "baker_pick", "lettering_preview", "lettering_apply", "card_pdf", "card_png", "profile_save",
-    "reference_create",
+    "reference_create", "profile_open", "profile_save_header",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
     "admin_block", "admin_unblock", "admin_delete", "admin_generations", "admin_transactions", "admin_stats",
 }
 # Server functions hidden from the API that only switch panels and tabs or describe a style (no data, no token).
-UI_ONLY = {"open_auth", "open_register", "close_auth", "open_balance_tab", "style_info"}
+UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info"}
 SELECT_EVENTS = {"create_select_variant", "designs_select", "admin_pick_user"}
 JOB_DEADLINE = 180.0
 
@@ -445,3 +445,18 @@ def test_create_from_a_customer_photo(live_app, tmp_path):
         plain = (session.query(Generation).filter_by(user_id=_user_id(live_app, "photo-chef@example.com"))
                  .filter(Generation.prompt_ru == "Шоколадный торт").one())
         assert plain.init_upload_id is None and plain.strength is None
+
+
+def test_profile_from_the_account_header(live_app, client):
+    """«Профиль» in the header: the name and contact the customer card prints, saved through the profile service."""
+    token = live_app.user("header-profile@example.com", credits=10)
+    raw = Raw(client)
+    saved = raw.call("profile_save_header", [token, "Кондитерская «Ваниль»", "@vanil_cakes"])
+    assert saved["success"], saved
+    opened = raw.call("profile_open", [token])
+    assert opened["success"], opened
+    text = json.dumps(opened["output"], ensure_ascii=False)
+    assert "Кондитерская «Ваниль»" in text and "@vanil_cakes" in text
+    with live_app.services.session_factory() as session:
+        user = session.get(User, _user_id(live_app, "header-profile@example.com"))
+        assert (user.display_name, user.contact) == ("Кондитерская «Ваниль»", "@vanil_cakes")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from tortodelova.accounts import profile
 from tortodelova.ui import render
 
 
@@ -23,6 +24,12 @@ class Header:
     register_btn: gr.Button
     close_auth_btn: gr.Button
     auth_note: gr.Markdown
+    profile_btn: gr.Button  # «Профиль»: the name and contact printed on customer cards
+    profile_panel: gr.Column
+    profile_name: gr.Textbox
+    profile_contact: gr.Textbox
+    profile_save_btn: gr.Button
+    profile_close_btn: gr.Button
 
 
 def layout() -> Header:
@@ -32,7 +39,18 @@ def layout() -> Header:
         user = gr.HTML(render.header_html(None), elem_id="header-user", scale=2)
         with gr.Row(elem_classes=["td-header-buttons"], scale=0):
             open_auth_btn = gr.Button("Войти / Регистрация", size="sm", variant="primary", elem_id="header-login")
+            profile_btn = gr.Button("Профиль", size="sm", visible=False, elem_id="header-profile")
             logout_btn = gr.Button("Выйти", size="sm", visible=False, elem_id="header-logout")
+    with gr.Column(visible=False, elem_classes=["td-card"], elem_id="profile-panel") as profile_panel:
+        gr.Markdown("**Профиль кондитера** — имя и контакт печатаются на карточке для заказчика")
+        profile_name = gr.Textbox(label="Имя или название кондитерской", max_length=profile.DISPLAY_NAME_MAX,
+                                  elem_id="header-profile-name")
+        profile_contact = gr.Textbox(label="Контакт (телефон, мессенджер, сайт)", max_length=profile.CONTACT_MAX,
+                                     elem_id="header-profile-contact")
+        with gr.Row():
+            profile_save_btn = gr.Button("Сохранить профиль", size="sm", variant="primary",
+                                         elem_id="header-profile-save")
+            profile_close_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="header-profile-close")
     # A fixed dialog: whichever button opens it, it appears in view (also on a phone scrolled far down).
     with gr.Column(visible=False, elem_classes=["td-card", "td-auth"], elem_id="auth-panel") as auth_panel:
         auth_note = gr.Markdown("", elem_id="auth-note")
@@ -50,12 +68,15 @@ def layout() -> Header:
     return Header(user=user, open_auth_btn=open_auth_btn, logout_btn=logout_btn, auth_panel=auth_panel,
                   auth_tabs=auth_tabs, login_email=login_email, login_password=login_password, login_btn=login_btn,
                   register_email=register_email, register_password=register_password, register_btn=register_btn,
-                  close_auth_btn=close_auth_btn, auth_note=auth_note)
+                  close_auth_btn=close_auth_btn, auth_note=auth_note, profile_btn=profile_btn,
+                  profile_panel=profile_panel, profile_name=profile_name, profile_contact=profile_contact,
+                  profile_save_btn=profile_save_btn, profile_close_btn=profile_close_btn)
 
 
 def signed_in_view(header: Header, user) -> dict:
     return {header.user: render.header_html(user), header.open_auth_btn: gr.Button(visible=False),
             header.logout_btn: gr.Button(visible=True), header.auth_panel: gr.Column(visible=False),
+            header.profile_btn: gr.Button(visible=True),
             header.login_password: "", header.register_password: "", header.auth_note: ""}
 
 
@@ -67,12 +88,13 @@ def open_view(header: Header, note: str = "", tab: str = "login") -> dict:
 
 def signed_out_view(header: Header) -> dict:
     return {header.user: render.header_html(None), header.open_auth_btn: gr.Button(visible=True),
-            header.logout_btn: gr.Button(visible=False)}
+            header.logout_btn: gr.Button(visible=False), header.profile_btn: gr.Button(visible=False),
+            header.profile_panel: gr.Column(visible=False)}
 
 
 def outputs(header: Header) -> list:
     return [header.user, header.open_auth_btn, header.logout_btn, header.auth_panel, header.login_password,
-            header.register_password, header.auth_note]
+            header.register_password, header.auth_note, header.profile_btn, header.profile_panel]
 
 
 def open_auth():
@@ -81,6 +103,10 @@ def open_auth():
 
 def open_register():
     return gr.Column(visible=True), gr.Tabs(selected="register"), ""
+
+
+def close_profile():
+    return gr.Column(visible=False)
 
 
 def close_auth():
@@ -93,3 +119,5 @@ def wire(header: Header, register_buttons: list) -> None:
     for button, fn in ((header.open_auth_btn, open_auth), (header.close_auth_btn, close_auth),
                        *((b, open_register) for b in register_buttons)):
         button.click(fn, None, panel, api_visibility="private", queue=False, show_progress="hidden")
+    header.profile_close_btn.click(close_profile, None, [header.profile_panel], api_visibility="private",
+                                   queue=False, show_progress="hidden")

@@ -153,6 +153,7 @@ def build_ui(services: Services) -> gr.Blocks:
         designs.wire(designs_tab, services, token, designs_tab_block, create_tab, tabs)
         balance.wire(balance_tab, services, token, header.user, balance_tab_block)
         card.wire(baker_tab, services, token, baker_tab_block)
+        card.wire_header(header, services, token)
         demo.wire(demo_tab, services, guest)
         admin_ui.wire(admin_tab, services, token, admin_tab_block)
     blocks.queue(default_concurrency_limit=8)

@@ -16,7 +16,7 @@ from tortodelova.api.links import share_url
 from tortodelova.cards import service as cards
 from tortodelova.generation import service as generations
 from tortodelova.services import Services
-from tortodelova.ui import lettering, reference
+from tortodelova.ui import account, lettering, reference
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify
 
 SIGNED_OUT_TEXT = "Войдите, чтобы готовить карточки и надписи для заказчиков."
@@ -103,6 +103,21 @@ def save_profile(ctx: Ctx, display_name, contact):
                            changes={"display_name": display_name, "contact": contact})
     notify("Профиль сохранён: он печатается на карточке")
     return saved["display_name"] or "", saved["contact"] or ""
+
+
+def open_profile(ctx: Ctx, *, header: account.Header):
+    """«Профиль» in the header: the baker's name and contact, as saved."""
+    return {header.profile_panel: gr.Column(visible=True), header.profile_name: ctx.user.display_name or "",
+            header.profile_contact: ctx.user.contact or ""}
+
+
+def wire_header(header: account.Header, services: Services, token: gr.BrowserState) -> None:
+    """The profile fields reachable from the account header too (the same service as in «Для заказчика»)."""
+    fields = [header.profile_name, header.profile_contact]
+    header.profile_btn.click(bind(open_profile, services, header=header), [token],
+                             [header.profile_panel, *fields], api_name="profile_open", show_progress="hidden")
+    header.profile_save_btn.click(bind(save_profile, services), [token, *fields], fields,
+                                  api_name="profile_save_header", show_progress="hidden")
 
 
 def wire(tab: BakerTab, services: Services, token: gr.BrowserState, baker_tab: gr.Tab) -> None:
