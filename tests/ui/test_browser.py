@@ -121,6 +121,9 @@ def test_visitor_first_minute_to_share(browser, fresh_app, viewport, tmp_path):
     page.locator("#create-size").get_by_text("Квадрат", exact=True).click()
     page.locator("#create-advanced").get_by_text("Дополнительно").click()
     page.locator("#create-quality").get_by_text("Быстро", exact=True).click()
+    # «Фото-образец» (issue 12) is folded in «Дополнительно» of the same form.
+    expect(page.locator("#create-advanced #create-photo")).to_be_visible()
+    expect(page.locator("#create-advanced #create-photo-strength")).to_be_visible()
     expect(page.locator("#create-price")).to_contain_text("10 кредитов")
     if viewport == "desktop":
         for selector in ("#create-prompt", "#create-style", "#create-price", "#create-generate"):
