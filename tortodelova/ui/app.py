@@ -87,10 +87,13 @@ CSS = """
 .td-job.td-failed .td-job-status, .td-job.td-cancelled .td-job-status { color: var(--error-text-color); }
 @media (max-width: 820px) {
   #create-grid { display: flex !important; flex-direction: column; }
+  #create-grid > .column { width: 100% !important; min-width: 0 !important; align-self: stretch; }
 }
 @media (max-width: 640px) {
   .td-logo .td-muted { display: none; }
   #header-user { order: 3; flex: 1 1 100% !important; }
+  .td-header-buttons { flex: 1 1 100% !important; min-width: 0 !important; justify-content: flex-start;
+                       flex-wrap: wrap; }
   .td-header-user { text-align: left; font-size: .85rem; }
   #designs-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
 }
