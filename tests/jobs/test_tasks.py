@@ -39,7 +39,7 @@ def test_preview_runs_the_same_path_as_a_job(stack):
 WEB_SIDE = [
     "tortodelova.server", "tortodelova.ui.app", "tortodelova.api.deps", "tortodelova.api.links",
     "tortodelova.generation.views", "tortodelova.generation.service", "tortodelova.generation.worker",
-    "tortodelova.generation.translation", "tortodelova.demo.views", "tortodelova.admin.views", "tortodelova.admin.ui",
+    "tortodelova.generation.translation", "tortodelova.demo.views", "tortodelova.admin.views", "tortodelova.ui.admin",
     "tortodelova.accounts.views", "tortodelova.billing.views", "jobs", "jobs.tasks", "tortodelova.pipeline.prompts",
     "tortodelova.pipeline.translator",
 ]
