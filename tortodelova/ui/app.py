@@ -32,7 +32,8 @@ CSS = """
 .td-header-user { font-size: .95rem; text-align: right; }
 .td-header-buttons { justify-content: flex-end; flex-wrap: nowrap; gap: 6px; }
 .td-header-buttons { flex: 0 0 auto !important; width: auto !important; min-width: max-content !important; }
-.td-header-buttons button { width: auto !important; flex: 0 0 auto !important; }
+.td-header-buttons button { width: auto !important; flex: 0 0 auto !important; min-width: 0 !important;
+                            padding-left: 14px !important; padding-right: 14px !important; }
 .td-header > .block { width: auto !important; }
 #td-logo { flex: 1 1 200px !important; }
 #header-user { flex: 0 1 auto !important; }
