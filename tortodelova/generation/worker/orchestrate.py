@@ -13,25 +13,15 @@ from tortodelova.generation.worker import storing
 from tortodelova.generation.worker.claim import Heartbeat, batch_limit, claim, claim_partners
 from tortodelova.generation.worker.postprocess import postprocess
 from tortodelova.generation.worker.progress import Progress, note_cancels, set_progress
-from tortodelova.limits import DEFAULT_COLOR, DEFAULT_FONT, DEFAULT_POSITION
 from tortodelova.pipeline import prompts
 from tortodelova.pipeline.errors import GenerationCancelled, PipelineError
+from tortodelova.pipeline.lettering import Inscription  # the lettering to draw (request or quoted text)
 
 logger = logging.getLogger(__name__)
 
 FAILED_MESSAGE = "Не удалось создать изображение. Кредиты возвращены — попробуйте ещё раз."
 STORAGE_FAILED_MESSAGE = "Не удалось сохранить изображение в хранилище. Кредиты возвращены — попробуйте позже."
 CANCELLED_MESSAGE = "Отменено пользователем"
-
-
-@dataclass(frozen=True)
-class Inscription:
-    """The lettering to draw: from the request (explicit) or the quoted text the prompt asked for."""
-
-    text: str
-    font: str = DEFAULT_FONT
-    color: str = DEFAULT_COLOR
-    position: str = DEFAULT_POSITION
 
 
 @dataclass
