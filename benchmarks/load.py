@@ -246,16 +246,7 @@ class App:
         worker_type = "process" if self.args.redis else "thread"
         self._spawn([sys.executable, "-m", "huey.bin.huey_consumer", "jobs.huey", "-k", worker_type, "-w", "1",
                      "-g", "TERM", "-t", "30"], env, logs / "worker.log")
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self.procs[0].poll() is not None:
-                raise SystemExit(f"the app did not start; see {logs / 'app.log'}")
-            time.sleep(0.3)
+        wait_for_app(self.url, self.procs[0], logs / "app.log", timeout=120)
 
     def _spawn(self, command: list[str], env: dict, log: Path) -> None:
         with open(log, "wb") as out:
@@ -280,6 +271,20 @@ class App:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)'))
             engine.dispose()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def wait_for_app(url: str, proc: subprocess.Popen, log: Path, *, timeout: float) -> None:
+    """Poll `{url}/health` until the app answers 200; stop early, pointing at its log, if the process died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit(f"the app did not start; see {log}")
+        time.sleep(0.3)
 
 
 def _free_port() -> int:

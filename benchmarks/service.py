@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.generation import DEFAULT_CACHE, build_models, cpu_name
-from benchmarks.load import _free_port, tiny_models_dir
+from benchmarks.load import _free_port, tiny_models_dir, wait_for_app
 from tortodelova.pipeline.models import TRANSLATOR_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,16 +74,7 @@ class EmbeddedApp:
         self.proc = subprocess.Popen([sys.executable, "app.py", "--offline", "--host", "127.0.0.1", "--port",
                                       str(self.port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise SystemExit(f"the app did not start; see {self.workdir / 'app.log'}")
-            time.sleep(0.5)
+        wait_for_app(self.url, self.proc, self.workdir / "app.log", timeout=180)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
