@@ -126,8 +126,14 @@ def test_preview_while_running(make_stack):
             break
         assert time.time() < deadline, "no preview seen"
         time.sleep(0.1)
-    assert Image.open(io.BytesIO(r.content)).size[0] > 0
+    assert Image.open(io.BytesIO(r.content)).size == (256, 256)  # previews are drawn small (shown ≤ 320 px)
     assert stack.wait(generation_id, headers)["status"] == "succeeded"
+    # The stage timings are kept with the parameters (benchmarks.service reads them to break the overhead down).
+    with stack.services.session() as session:
+        timings = session.get(Generation, generation_id).params["timings"]
+    assert set(timings) == {"prepare", "encode", "denoise", "decode", "callbacks", "postprocess", "store"}
+    assert all(seconds >= 0 for seconds in timings.values())
+    assert timings["denoise"] >= 0.2 and timings["callbacks"] > 0  # the injected step delay is part of denoising
 
 
 def test_jobs_with_the_same_size_and_quality_share_one_batch(make_stack):

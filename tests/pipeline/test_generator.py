@@ -53,8 +53,13 @@ def test_callback_reports_every_step_with_previews(generator):
 
     assert [(step, total) for step, total, _ in events] == [(1, 3), (2, 3), (3, 3)]
     previews = [preview for _, _, preview in events if preview is not None]
-    assert previews and all(preview.size == (512, 512) and preview.mode == "RGB" for preview in previews)
+    # Drawn at most 256 px a side (shown at most 320 CSS px wide), in the image's proportions.
+    assert previews and all(preview.size == (256, 256) and preview.mode == "RGB" for preview in previews)
     assert events[-1][2] is None  # no preview of the last step: the real image follows
+
+    events.clear()
+    generator(make_request(steps=3, width=512, height=768), callback=lambda *event: events.append(event))
+    assert {preview.size for _, _, preview in events if preview is not None} == {(171, 256)}
 
 
 def test_cancel_from_callback_stops_and_generator_stays_usable(generator):

@@ -72,7 +72,7 @@ def test_previews_progress_and_cancel(generator):
         generator(make_request(steps=3), callback=cancel)
 
     assert [(step, total) for step, total, _ in events] == [(1, 3), (2, 3), (3, 3)]
-    assert any(preview is not None and preview.size == (512, 512) for _, _, preview in events)
+    assert any(preview is not None and preview.size == (256, 256) for _, _, preview in events)
     assert events[-1][2] is None
     assert len(generator(make_request(steps=1)).images) == 1  # still usable after a cancel
 

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_DIR = "openvino"
 CONVERSION_VERSION = 1
+CALIBRATION_VERSION = 2  # the calibration set of full int8 (openvino_convert.calibration): only those folders change
 UNET, UNET_LCM, TEXT_ENCODER, VAE_DECODER, TAESD_DECODER = "unet", "unet-lcm", "text-encoder", "vae-decoder", "taesd"
 INT8_MODES = ("off", "weights", "full")
 IR_FILES = ("model.xml", "model.bin")
@@ -105,7 +106,10 @@ def cache_key(models_dir: Path, component: str, int8: str, hashes: SourceHashes)
     import openvino
 
     digest = hashlib.sha256()
-    digest.update(f"{component}|{int8 if component in (UNET, UNET_LCM) else 'off'}|{CONVERSION_VERSION}|".encode())
+    int8 = int8 if component in (UNET, UNET_LCM) else "off"
+    digest.update(f"{component}|{int8}|{CONVERSION_VERSION}|".encode())
+    if int8 == "full":
+        digest.update(f"calibration {CALIBRATION_VERSION}|".encode())
     digest.update(openvino.__version__.encode())
     for path in source_files(models_dir, component):
         digest.update(f"|{path.relative_to(models_dir)}|{hashes(path)}".encode())

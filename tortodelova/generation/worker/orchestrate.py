@@ -3,6 +3,7 @@ succeeded, or failed/cancelled with exactly one refund. Receives ids only; one c
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from tortodelova.db import session_scope
@@ -37,6 +38,10 @@ class Job:
     stored: list[str] = field(default_factory=list)
     plain_stored: list[str] = field(default_factory=list)
     cancelled: bool = False
+    # Seconds per stage inside the worker (kept in params["timings"] and logged): prepare (translation, prompt),
+    # encode/denoise/decode (the generator; denoise includes the step callbacks), callbacks (previews, progress,
+    # cancel checks), postprocess, store (PNG + object store), finish.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -95,8 +100,12 @@ def finish_job(ctx, job: Job, result) -> str:
         return storing.finish(ctx, job.id, CANCELLED_MESSAGE, status="cancelled")
     try:
         # The single post-processing step between the generator and the store (lettering hooks in here).
+        started = time.perf_counter()
         finished = postprocess(ctx, job, result.images[job.first:job.first + job.count])
+        job.timings["postprocess"] = time.perf_counter() - started
+        started = time.perf_counter()
         storing.store(ctx, job, finished, result)
+        job.timings["store"] = time.perf_counter() - started
         return storing.finish_succeeded(ctx, job)
     except ServiceUnavailable as exc:
         logger.warning("generation %s: dependency down: %s", job.id, exc.message)
@@ -149,7 +158,9 @@ def generate(ctx, jobs: list[Job]):
 
     # 1. Translate and build each job's prompt for its style.
     generator = ctx.models.generator
+    started = time.perf_counter()
     prepare(ctx, jobs, getattr(generator, "tokenizer", None))
+    prepared = time.perf_counter() - started
 
     # 2. The source image of a variation (such a job always runs alone).
     lead = jobs[0].generation
@@ -166,8 +177,11 @@ def generate(ctx, jobs: list[Job]):
         quality=lead.quality, init_image=init_image, strength=lead.strength,
         preview_indices=[job.first for job in jobs],
     )
-    result = generator(request, callback=Progress(ctx, jobs))
+    progress = Progress(ctx, jobs)
+    result = generator(request, callback=progress)
     note_cancels(ctx, jobs)
+    for job in jobs:
+        job.timings.update(prepare=prepared, **getattr(result, "timings", {}), callbacks=progress.seconds)
     if all(job.cancelled for job in jobs):
         raise GenerationCancelled()
     return result

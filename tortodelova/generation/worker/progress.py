@@ -45,10 +45,18 @@ class Progress:
     def __init__(self, ctx, jobs: list, start: float = 0.05, end: float = 0.9):
         self.ctx, self.jobs, self.start, self.end = ctx, jobs, start, end
         self._last_write = 0.0
+        self.seconds = 0.0  # time spent in here (PNG previews, database writes, cancel checks), for the timings
 
     def __call__(self, step: int, total: int, previews=None) -> None:
         if self.ctx.settings.step_delay_seconds:
             time.sleep(self.ctx.settings.step_delay_seconds)
+        started = time.perf_counter()
+        try:
+            self._step(step, total, previews)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _step(self, step: int, total: int, previews) -> None:
         now = time.monotonic()
         if previews is None and now - self._last_write < PROGRESS_WRITE_INTERVAL and step < total:
             return

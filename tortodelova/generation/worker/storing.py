@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 
 from sqlalchemy import select, update
 
@@ -73,6 +74,9 @@ def finish_succeeded(ctx, job) -> str:
     params = dict(job.params)
     if job.plain_stored:
         params["plain_keys"] = job.plain_stored
+    # Seconds per stage in the worker, for the operator and benchmarks.service (the final write itself is logged).
+    params["timings"] = {name: round(seconds, 4) for name, seconds in job.timings.items()}
+    started = time.perf_counter()
     with session_scope(ctx.session_factory) as session:
         moved = session.execute(
             update(Generation)
@@ -83,6 +87,9 @@ def finish_succeeded(ctx, job) -> str:
             .execution_options(synchronize_session=False)
         ).rowcount
         session.commit()
+    job.timings["finish"] = time.perf_counter() - started
+    logger.info("generation %s %s: %s", generation.id, "succeeded" if moved else "superseded",
+                ", ".join(f"{name} {seconds:.3f} s" for name, seconds in job.timings.items()))
     if not moved:
         # The sweeper (or a cancel) ended this job meanwhile and refunded it: images without a charge go too.
         cleanup(ctx, job.stored + job.plain_stored)
