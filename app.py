@@ -43,7 +43,7 @@ def _check_models(settings, *, offline: bool) -> None:
 def serve(args) -> int:
     import uvicorn
 
-    from jobs.tasks import HueyQueue, make_huey, register_tasks
+    from jobs.tasks import HueyQueue, embedded_consumer, make_huey, register_tasks
     from tortodelova.config import get_settings
     from tortodelova.server import build_services, create_app
 
@@ -59,7 +59,7 @@ def serve(args) -> int:
     consumer = None
     if embedded_worker:
         # Embedded default: one worker thread in this process (a GPU/CPU runs one job at a time anyway).
-        consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=True, check_worker_health=True)
+        consumer = embedded_consumer(huey)
         consumer.start()
         logger.info("in-process worker started")
     elif settings.redis_url and not args.no_worker:

@@ -28,6 +28,20 @@ TRANSLATOR_BUSY = "Переводчик сейчас недоступен или
 QUEUE_DOWN = "Очередь заданий недоступна, попробуйте позже"
 
 
+# The embedded SqliteHuey is polled (Redis blocks on the queue instead). Huey's consumer backs off from 0.1 s up to
+# 10 s while the queue is empty, so the first design after a quiet minute would wait up to 10 s for its pick-up;
+# capped here, an idle worker reads a local SQLite file 4 times a second (microseconds each).
+EMBEDDED_POLL_MAX_SECONDS = 0.25
+
+
+def embedded_consumer(huey: Huey, *, periodic: bool = True, check_worker_health: bool = True):
+    """The in-process worker of ``python app.py``: one thread (one generation at a time anyway), polling at most
+    every EMBEDDED_POLL_MAX_SECONDS."""
+    return huey.create_consumer(workers=1, worker_type="thread", periodic=periodic, initial_delay=0.05,
+                                backoff=1.15, max_delay=EMBEDDED_POLL_MAX_SECONDS,
+                                check_worker_health=check_worker_health)  # fmt: skip
+
+
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
         return PriorityRedisHuey(settings.queue_name, url=settings.redis_url, utc=True)

@@ -53,3 +53,26 @@ def test_web_side_modules_do_not_import_torch():
             "loaded = [m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules]\n"
             "assert not loaded, loaded\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_the_embedded_worker_polls_an_idle_queue_at_most_every_quarter_second(make_settings):
+    """Huey's default backoff would let an idle embedded worker sleep 10 s between polls, so the first design after a
+    quiet minute waited up to 10 s before it started. Sixty empty polls (a quiet minute and more) stay capped."""
+    from jobs.tasks import EMBEDDED_POLL_MAX_SECONDS, embedded_consumer, make_huey
+
+    huey = make_huey(make_settings())
+    assert not huey.storage.blocking  # SqliteHuey is polled: the cap is what bounds the pick-up
+    worker = embedded_consumer(huey)._create_worker()
+    waits = []
+
+    class Flag:  # records each sleep instead of sleeping
+        def wait(self, seconds):
+            waits.append(seconds)
+
+        def is_set(self):
+            return False
+
+    worker.stop_flag = Flag()
+    for _ in range(60):
+        worker.loop()
+    assert len(waits) == 60 and max(waits) <= EMBEDDED_POLL_MAX_SECONDS

@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 import uvicorn
 
-from jobs.tasks import HueyQueue, make_huey, register_tasks
+from jobs.tasks import HueyQueue, embedded_consumer, make_huey, register_tasks
 from tests.helpers import free_port, wait_for_health
 from tortodelova.accounts import service as accounts
 from tortodelova.billing import onboarding
@@ -57,8 +57,7 @@ def run_live_app(data_dir: Path, models_dir: Path) -> Iterator[LiveApp]:
     tasks = register_tasks(huey, settings)
     services = build_services(settings, queue=HueyQueue(tasks))
     app = create_app(services=services)
-    consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.05,
-                                    backoff=1.1, max_delay=0.25)
+    consumer = embedded_consumer(huey, periodic=False)
     consumer.start()
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
