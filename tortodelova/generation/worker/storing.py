@@ -49,7 +49,8 @@ def store(ctx, job, finished: Finished, result) -> None:
             plain_key = key.removesuffix(".png") + "-plain.png"
             job.plain_stored.append(plain_key)
             ctx.store.put(plain_key, png_bytes(finished.plain[index], metadata))
-        set_progress(ctx, generation.id, 0.9 + 0.1 * (index + 1) / len(finished.images))
+        if index + 1 < len(finished.images):  # the last one's 1.0 comes with the final state, in the same write
+            set_progress(ctx, generation.id, 0.9 + 0.1 * (index + 1) / len(finished.images))
 
 
 def load_init_image(ctx, generation: Generation):
