@@ -3,6 +3,8 @@ optimisations the pipeline uses (SDPA attention, channels_last, torch.compile of
 
     python -m benchmarks.gpu                 # what benchmarks/gpu.sh runs after installing CUDA torch
     python -m benchmarks.gpu --quick         # 512x512 only
+    python -m benchmarks.gpu --device cpu --models-dir .cache/tiny-models/<hash> --quick --variants plain sdpa
+                                             # the script's own code on the tiny models (tests/benchmarks do this)
 
 Random weights in the real SD 1.5 architecture (``benchmarks.generation.build_models``), loaded through
 ``CakeGenerator.from_pretrained`` (torch backend, bf16/fp16 as the service chooses on CUDA). Every configuration
@@ -19,16 +21,17 @@ from pathlib import Path
 import torch
 
 from benchmarks.generation import DEFAULT_CACHE, NEGATIVE, PROMPT, build_models
+from tortodelova.pipeline.models import GENERATOR_DIR
 
 VARIANTS = ("plain", "sdpa", "sdpa+channels_last", "sdpa+channels_last+compile")
 
 
-def load(models_dir: Path, variant: str):
+def load(models_dir: Path, variant: str, device: str = "cuda"):
     from diffusers.models.attention_processor import AttnProcessor
 
     from tortodelova.pipeline.generator import CakeGenerator
 
-    generator = CakeGenerator.from_pretrained(models_dir, device="cuda", backend="torch", sizes=None,
+    generator = CakeGenerator.from_pretrained(models_dir, device=device, backend="torch", sizes=None,
                                               channels_last="channels_last" in variant,
                                               compile="compile" in variant)  # fmt: skip
     if variant == "plain":
@@ -37,15 +40,28 @@ def load(models_dir: Path, variant: str):
     return generator
 
 
+def sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(generator, request, repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
-        torch.cuda.synchronize()
+        sync()
         started = time.perf_counter()
         generator(request)
-        torch.cuda.synchronize()
+        sync()
         best = min(best, time.perf_counter() - started)
     return best
+
+
+def peak_gib(device: str) -> float:
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() / 1024**3
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,18 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--models-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--device", default="cuda", help="cuda; cpu only to check the script on the tiny models")
+    parser.add_argument("--steps", type=int, default=None, help="override the qualities' steps (script checks only)")
     args = parser.parse_args(argv)
-    if not torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device: this benchmark is for a GPU machine (see benchmarks/gpu.sh)")
-    build_models(args.models_dir)
+    if not (args.models_dir / GENERATOR_DIR).is_dir():
+        build_models(args.models_dir)
     sizes = [(512, 512)] if args.quick else [(512, 512), (512, 768)]
     rows = []
     for variant in args.variants:
-        generator = load(args.models_dir, variant)
+        generator = load(args.models_dir, variant, args.device)
         for quality in ("standard", "fast"):
             for width, height in sizes:
                 for batch in (1, 4):
-                    request = ImageRequest(PROMPT, NEGATIVE, width, height, seeds=list(range(batch)), quality=quality)
+                    request = ImageRequest(PROMPT, NEGATIVE, width, height, seeds=list(range(batch)), quality=quality,
+                                           steps=args.steps)
                     started = time.perf_counter()
                     generator(request)  # warm-up: compilation for this shape, cuDNN autotuning
                     warmup = time.perf_counter() - started
@@ -76,13 +96,19 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append({"variant": variant, "quality": quality, "size": f"{width}x{height}", "batch": batch,
                                  "request_s": seconds, "image_s": seconds / batch, "warmup_s": warmup,
                                  "dtype": str(generator.dtype).removeprefix("torch."),
-                                 "peak_gib": torch.cuda.max_memory_allocated() / 1024**3})  # fmt: skip
+                                 "peak_gib": peak_gib(args.device)})  # fmt: skip
                     print(f"  {variant} {quality} {width}x{height} b{batch}: {seconds / batch:.3f} s/image", flush=True)
         del generator
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
+        if args.device == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
 
-    name = torch.cuda.get_device_name()
+    if args.device == "cuda":
+        name = torch.cuda.get_device_name()
+    else:
+        from benchmarks.generation import cpu_name
+
+        name = cpu_name()
     print(f"\n{name}, torch {torch.__version__}, CUDA {torch.version.cuda}")
     print(f"{'variant':<28} {'quality':<9} {'size':<8} {'batch':>5} {'s/image':>8} {'img/s':>7} {'warm-up s':>9} "
           f"{'peak GiB':>8}")  # fmt: skip
