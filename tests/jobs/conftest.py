@@ -26,8 +26,10 @@ def worker_settings(make_settings, tiny_models_dir, database_url, storage_settin
 
 
 def start_consumer(huey):
+    from jobs.tasks import embedded_consumer
+
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, check_worker_health=False)
+    consumer = embedded_consumer(huey, periodic=False, check_worker_health=False)  # as app.py polls
     consumer.start()
     for sig, handler in handlers.items():  # the consumer grabs the signals; give them back to pytest
         signal.signal(sig, handler)

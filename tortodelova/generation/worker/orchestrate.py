@@ -181,7 +181,7 @@ def generate(ctx, jobs: list[Job]):
     result = generator(request, callback=progress)
     note_cancels(ctx, jobs)
     for job in jobs:
-        job.timings.update(prepare=prepared, **getattr(result, "timings", {}), callbacks=progress.seconds)
+        job.timings.update(prepare=prepared, **result.timings, callbacks=progress.seconds)
     if all(job.cancelled for job in jobs):
         raise GenerationCancelled()
     return result
