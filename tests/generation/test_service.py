@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from tests.generation.helpers import kinds, ledger_ok
 from tortodelova.accounts.models import User
-from tortodelova.api.links import SignedLinks
+from tortodelova.generation.image_links import SignedLinks
 from tortodelova.billing.models import Transaction
 from tortodelova.generation import service
 from tortodelova.generation.models import Generation

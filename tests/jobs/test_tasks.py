@@ -37,7 +37,7 @@ def test_preview_runs_the_same_path_as_a_job(stack):
 
 
 WEB_SIDE = [
-    "tortodelova.server", "tortodelova.ui.app", "tortodelova.api.deps", "tortodelova.api.links",
+    "tortodelova.server", "tortodelova.ui.app", "tortodelova.accounts.deps", "tortodelova.generation.image_links",
     "tortodelova.generation.views", "tortodelova.generation.service", "tortodelova.generation.worker",
     "tortodelova.generation.translation", "tortodelova.demo.views", "tortodelova.admin.views", "tortodelova.ui.admin",
     "tortodelova.accounts.views", "tortodelova.billing.views", "jobs", "jobs.tasks", "tortodelova.pipeline.prompts",

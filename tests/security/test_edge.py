@@ -77,7 +77,7 @@ def test_uploads_need_a_session_and_are_limited_per_client(make_settings):
 
 
 def test_old_gradio_cache_files_are_removed(tmp_path):
-    from tortodelova.server import remove_old_files
+    from tortodelova.server.app import remove_old_files
 
     old, new = tmp_path / "h1" / "old.png", tmp_path / "h2" / "new.png"
     for path in (old, new):
@@ -89,7 +89,7 @@ def test_old_gradio_cache_files_are_removed(tmp_path):
 
 
 def test_claim_tokens_and_signatures_stay_out_of_the_access_log():
-    from tortodelova.edge import RedactSecrets
+    from tortodelova.server.access_log import RedactSecrets
 
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
                                ("127.0.0.1:5", "GET", "/api/demo/generations/abc?claim_token=SECRET1&x=1", "1.1",
@@ -102,7 +102,7 @@ def test_claim_tokens_and_signatures_stay_out_of_the_access_log():
 
 
 def test_access_log_filter_is_installed_by_the_app(client):
-    from tortodelova.edge import RedactSecrets
+    from tortodelova.server.access_log import RedactSecrets
 
     assert any(isinstance(f, RedactSecrets) for f in logging.getLogger("uvicorn.access").filters)
 
@@ -170,11 +170,11 @@ def test_self_topup_can_be_turned_off(make_settings, database_url):
 def test_health_logs_the_swallowed_database_error(services, caplog):
     from sqlalchemy import create_engine
 
-    from tortodelova.health import check
+    from tortodelova.server.health import check
 
     services.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
                                     connect_args={"connect_timeout": 1})
-    with caplog.at_level(logging.WARNING, logger="tortodelova.health"):
+    with caplog.at_level(logging.WARNING, logger="tortodelova.server.health"):
         status, body = check(services)
     assert status == 503 and body["database"] == "unavailable"
-    assert any(record.exc_info for record in caplog.records if record.name == "tortodelova.health")
+    assert any(record.exc_info for record in caplog.records if record.name == "tortodelova.server.health")

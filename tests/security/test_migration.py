@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from tortodelova.db import MIGRATIONS_DIR, make_engine, migrate
-from tortodelova.models import Base
+from tortodelova.db_tables import Base
 
 MY_TABLES = {"users", "demo_guests"}
 

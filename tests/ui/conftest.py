@@ -18,7 +18,7 @@ from tortodelova.billing import onboarding
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.server import build_services, create_app
-from tortodelova.services import Services
+from tortodelova.container import Services
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@tortodelova.test", "admin-password-1"
 STARTUP_TIMEOUT = 60.0

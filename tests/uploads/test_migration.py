@@ -9,7 +9,7 @@ from tortodelova.db import make_engine, migrate
 
 
 def test_migration_0005_matches_the_models(database_url):
-    import tortodelova.models as models
+    import tortodelova.db_tables as models
 
     engine = make_engine(database_url)
     migrate(engine)

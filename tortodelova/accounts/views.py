@@ -9,7 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from tortodelova.accounts import service
 from tortodelova.billing import onboarding
 from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
-from tortodelova.api.deps import AUTH_COOKIE, CurrentUser, ServicesDep, SessionDep, oauth2
+from tortodelova.accounts.deps import AUTH_COOKIE, CurrentUser, oauth2
+from tortodelova.container import ServicesDep, SessionDep
 from tortodelova.errors import InvalidInput
 
 router = APIRouter(tags=["Accounts"])

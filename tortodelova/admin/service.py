@@ -8,21 +8,16 @@ from sqlalchemy.orm import Session
 
 from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
+from tortodelova.accounts.roles import require_admin
 from tortodelova.billing import service as billing
 from tortodelova.billing.models import Transaction
 from tortodelova.db import utcnow
-from tortodelova.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tortodelova.errors import Conflict, InvalidInput, NotFound
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import STATUSES, Generation
 from tortodelova.storage import ImageStore
 
 MAX_PAGE = 200
-
-
-def require_admin(user: User | None) -> User:
-    if user is None or not user.is_active or user.role != "admin":
-        raise Forbidden("Доступно только администраторам")
-    return user
 
 
 def page(limit, offset) -> tuple[int, int]:

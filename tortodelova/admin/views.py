@@ -13,8 +13,9 @@ from tortodelova.admin.schemas import (
     Adjustment,
     StatsPublic,
 )
-from tortodelova.api.deps import AdminUser, ServicesDep, SessionDep
-from tortodelova.api.links import SignedLinks
+from tortodelova.accounts.deps import AdminUser
+from tortodelova.container import ServicesDep, SessionDep
+from tortodelova.generation.image_links import SignedLinks
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.schemas import AdminGenerationPublic, AdminGenerationsPublic
 

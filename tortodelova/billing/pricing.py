@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortodelova.errors import InvalidInput
-from tortodelova.limits import MAX_VARIANTS
+from tortodelova.vocabulary import MAX_VARIANTS
 
 
 @dataclass(frozen=True)

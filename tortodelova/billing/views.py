@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep
+from tortodelova.accounts.deps import CurrentUser
+from tortodelova.container import ServicesDep, SessionDep
 from tortodelova.billing import pricing, service
 from tortodelova.billing.schemas import Balance, DepositRequest, DepositResult, TransactionsPublic
 

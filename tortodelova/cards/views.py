@@ -5,8 +5,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep
-from tortodelova.api.links import share_url
+from tortodelova.accounts.deps import CurrentUser
+from tortodelova.container import ServicesDep, SessionDep
+from tortodelova.generation.image_links import share_url
 from tortodelova.cards import service
 
 router = APIRouter(tags=["Generation"])

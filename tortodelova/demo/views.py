@@ -5,9 +5,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep, client_ip
-from tortodelova.api.images import download_name, image_response
-from tortodelova.api.links import DemoLinks, RestLinks
+from tortodelova.accounts.deps import CurrentUser
+from tortodelova.container import ServicesDep, SessionDep, client_ip
+from tortodelova.generation.image_response import download_name, image_response
+from tortodelova.generation.image_links import DemoLinks, RestLinks
 from tortodelova.demo import service
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.schemas import ClaimRequest, DemoCreate, DemoGenerationPublic, GenerationPublic

@@ -1,7 +1,7 @@
 """Where a generation's images can be fetched: a protocol each edge implements (the service knows no URL).
 
 REST answers with `/api/generations/{id}/images/{n}`, the demo with links carrying the claim token, the UI with
-short-lived signed links an `<img>` loads without an Authorization header; see `tortodelova.api.links`.
+short-lived signed links an `<img>` loads without an Authorization header; see `tortodelova.generation.image_links`.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tortodelova.db import Base, UTCDateTime, new_uuid, utcnow
-from tortodelova.limits import FINAL_STATUS_NAMES, STATUS_NAMES
+from tortodelova.vocabulary import FINAL_STATUS_NAMES, STATUS_NAMES
 
 STATUSES = STATUS_NAMES
 FINAL_STATUSES = FINAL_STATUS_NAMES

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tortodelova.generation.links import Links
 from tortodelova.generation.models import Generation
 from tortodelova.generation.schemas import GenerationPublic, ImagePublic, InscriptionPublic, Term
-from tortodelova.limits import STATUS_TITLES
+from tortodelova.vocabulary import STATUS_TITLES
 
 
 def queue_positions(*, session: Session, generations: list[Generation]) -> dict[str, int]:

@@ -11,9 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from tortodelova import limits
+from tortodelova import vocabulary as limits
 from tortodelova.errors import InvalidInput
-from tortodelova.limits import ColorName, FontName, PositionName, QualityName, SizeName, StatusName
+from tortodelova.vocabulary import ColorName, FontName, PositionName, QualityName, SizeName, StatusName
 from tortodelova.pipeline import prompts
 from tortodelova.validation import check_int, check_text
 

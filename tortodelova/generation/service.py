@@ -11,29 +11,29 @@ import secrets
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tortodelova import limits
+from tortodelova import vocabulary as limits
 from tortodelova.accounts.models import User
 from tortodelova.billing import pricing
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
 from tortodelova.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from tortodelova.generation.lifecycle import QUEUE_DOWN, enqueue_or_refund, finish_failed
 from tortodelova.generation.models import FINAL_STATUSES, Generation, ShareLink
 from tortodelova.generation.public import public_page, queue_positions, to_public
 from tortodelova.generation.queue import JobQueue
 from tortodelova.generation.schemas import DemoCreate, GenerationRequest, TranslateRequest, parse_request
 from tortodelova.generation.translation import TranslationInput
-from tortodelova.limits import SEED_MAX, STATUS_TITLES
+from tortodelova.vocabulary import SEED_MAX, STATUS_TITLES
 from tortodelova.pipeline.errors import PipelineError
 from tortodelova.storage import ImageStore
 
 __all__ = [
-    "SEED_MAX", "STATUS_TITLES", "cancel", "delete", "ensure_models_present", "enqueue_or_refund", "finish_failed",
+    "QUEUE_DOWN", "SEED_MAX", "STATUS_TITLES", "cancel", "delete", "ensure_models_present", "enqueue_or_refund", "finish_failed",
     "get_owned", "get_shared", "image_key_for", "list_for_user", "public_page", "queue_depth", "queue_position",
     "share", "share_link_of", "submit", "to_public", "translate", "unshare", "validate_prompt", "validate_style",
 ]
 logger = logging.getLogger(__name__)
-QUEUE_DOWN = "Очередь заданий недоступна, кредиты возвращены. Попробуйте позже."
 
 
 def validate_prompt(prompt) -> str:
@@ -88,7 +88,7 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
            request: GenerationRequest) -> Generation:
     ensure_models_present(settings)
     _check_source(session=session, user=user, request=request)
-    from tortodelova.inscriptions.rules import check_request  # issue 12: emoji or too long → 422, not charged
+    from tortodelova.generation.inscriptions.rules import check_request  # issue 12: emoji or too long → 422, not charged
 
     check_request(request)
     cost = pricing.price(size=request.size, quality=request.quality, variants=request.variants)
@@ -119,31 +119,6 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
     session.commit()
     enqueue_or_refund(session=session, queue=queue, generation=generation)
     return generation
-
-
-def enqueue_or_refund(*, session: Session, queue: JobQueue, generation: Generation) -> None:
-    try:
-        queue.enqueue_generation(generation.id)
-    except Exception:
-        logger.exception("enqueue failed for generation %s", generation.id)
-        finish_failed(session=session, generation_id=generation.id, error=QUEUE_DOWN)
-        raise ServiceUnavailable(QUEUE_DOWN) from None
-
-
-def finish_failed(*, session: Session, generation_id: str, error: str, status: str = "failed") -> bool:
-    """Move a generation that is not final yet to failed/cancelled and refund it, in one transaction.
-    Returns False if another actor already finished it (then nothing changes)."""
-    moved = session.execute(
-        update(Generation)
-        .where(Generation.id == generation_id, Generation.status.in_(("queued", "running")))
-        .values(status=status, error=error, finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved:
-        reason = "Возврат: отмена" if status == "cancelled" else "Возврат: генерация не удалась"
-        billing.refund(session=session, generation_id=generation_id, reason=reason)
-    session.commit()
-    return bool(moved)
 
 
 def _valid_id(value) -> bool:

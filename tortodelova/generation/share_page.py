@@ -9,8 +9,8 @@ from html import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from tortodelova.api.deps import ServicesDep, SessionDep
-from tortodelova.api.images import image_response
+from tortodelova.container import ServicesDep, SessionDep
+from tortodelova.generation.image_response import image_response
 from tortodelova.errors import NotFound
 from tortodelova.generation import service
 

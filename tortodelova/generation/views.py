@@ -4,9 +4,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import Response as RawResponse
 
-from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep
-from tortodelova.api.images import download_name, image_response, verify_image_signature
-from tortodelova.api.links import RestLinks, share_url
+from tortodelova.accounts.deps import CurrentUser
+from tortodelova.container import ServicesDep, SessionDep
+from tortodelova.generation.image_response import download_name, image_response
+from tortodelova.generation.images import verify_image_signature
+from tortodelova.generation.image_links import RestLinks, share_url
 from tortodelova.generation import service
 from tortodelova.generation.schemas import (
     GenerationPublic,

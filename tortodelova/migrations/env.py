@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection handed in by `tortodelova.db.migrate`, or on DATABASE_URL."""
 from alembic import context
 
-from tortodelova.models import Base
+from tortodelova.db_tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from tortodelova.limits import QUALITY_NAMES as QUALITIES
-from tortodelova.limits import STRENGTH_RANGE
+from tortodelova.vocabulary import QUALITY_NAMES as QUALITIES
+from tortodelova.vocabulary import STRENGTH_RANGE
 from tortodelova.pipeline.errors import BadOutput, ModelsMissing
 from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
 from tortodelova.pipeline.preview import preview_image

@@ -15,7 +15,7 @@ from tortodelova.admin import service as admin_service
 from tortodelova.billing.service import KIND_TITLES
 from tortodelova.errors import InvalidInput, NotFound
 from tortodelova.generation.service import STATUS_TITLES
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify, plural_credits, warn, whole
 
 PAGE_SIZE = 20

@@ -13,7 +13,7 @@ import hmac
 import gradio as gr
 
 from tortodelova.config import Settings
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui import admin as admin_ui
 from tortodelova.ui import account, balance, card, create, demo, designs, i18n, session
 from tortodelova.ui.common import NO_GUEST, SIGNED_OUT

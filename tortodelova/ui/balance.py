@@ -11,7 +11,7 @@ import gradio as gr
 import pandas as pd
 
 from tortodelova.billing import service as billing
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui import render
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify, plural_credits
 

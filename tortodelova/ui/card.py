@@ -12,10 +12,10 @@ from pathlib import Path
 import gradio as gr
 
 from tortodelova.accounts import profile
-from tortodelova.api.links import share_url
+from tortodelova.generation.image_links import share_url
 from tortodelova.cards import service as cards
 from tortodelova.generation import service as generations
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui import account, lettering, reference
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify
 

@@ -23,7 +23,7 @@ from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.admin import service as admin_service
 from tortodelova.errors import DomainError, NotAuthenticated
-from tortodelova.services import Services
+from tortodelova.container import Services
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tortodelova.api.links import SignedLinks
+from tortodelova.generation.image_links import SignedLinks
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import Generation
 from tortodelova.generation.public import public_page

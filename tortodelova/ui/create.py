@@ -15,9 +15,9 @@ from tortodelova.billing import pricing
 from tortodelova.errors import DomainError, InsufficientCredits
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import FINAL_STATUSES
-from tortodelova.limits import PROMPT_EN_MAX_CHARS, PROMPT_MAX_CHARS, STRENGTH_DEFAULT, STRENGTH_RANGE
+from tortodelova.vocabulary import PROMPT_EN_MAX_CHARS, PROMPT_MAX_CHARS, STRENGTH_DEFAULT, STRENGTH_RANGE
 from tortodelova.pipeline.prompts import DEFAULT_STYLE
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui import account, contract, render
 from tortodelova.ui.common import Ctx, bind, notify, plural_credits, warn
 

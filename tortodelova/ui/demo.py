@@ -13,7 +13,7 @@ from tortodelova.demo import service as demo_service
 from tortodelova.errors import DomainError, NotFound
 from tortodelova.generation.models import FINAL_STATUSES
 from tortodelova.pipeline.prompts import DEFAULT_STYLE
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui import contract, render
 from tortodelova.ui.common import Ctx, bind
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from tortodelova.generation import service as generation_service
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui import card, contract, create, render
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify, warn
 

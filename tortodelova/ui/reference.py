@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from tortodelova.limits import STRENGTH_DEFAULT, STRENGTH_RANGE
+from tortodelova.vocabulary import STRENGTH_DEFAULT, STRENGTH_RANGE
 from tortodelova.ui import contract
 from tortodelova.ui.common import Ctx, notify
 

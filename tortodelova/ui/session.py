@@ -11,7 +11,7 @@ import gradio as gr
 from tortodelova.accounts import service as accounts
 from tortodelova.billing import onboarding
 from tortodelova.errors import DomainError, NotAuthenticated
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.ui import account, balance, create, demo, designs
 from tortodelova.ui.common import SIGNED_OUT, Ctx, bind, notify, warn
 

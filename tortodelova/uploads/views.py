@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep
+from tortodelova.accounts.deps import CurrentUser
+from tortodelova.container import ServicesDep, SessionDep
 from tortodelova.errors import InvalidInput, UnsupportedMediaType
 from tortodelova.uploads import service
 from tortodelova.uploads.schemas import UploadPublic

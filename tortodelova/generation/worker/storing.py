@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select, update
 
 from tortodelova.db import session_scope, utcnow
-from tortodelova.generation import service
+from tortodelova.generation import lifecycle
 from tortodelova.generation.models import Generation
 from tortodelova.generation.worker.postprocess import Finished
 from tortodelova.generation.worker.progress import set_progress
@@ -96,7 +96,7 @@ def finish_succeeded(ctx, job) -> str:
         cleanup(ctx, job.stored + job.plain_stored)
         with session_scope(ctx.session_factory) as session:
             if session.scalar(select(Generation.status).where(Generation.id == generation.id)) == "running":
-                service.finish_failed(session=session, generation_id=generation.id,
+                lifecycle.finish_failed(session=session, generation_id=generation.id,
                                       error="Отменено пользователем", status="cancelled")
         return "superseded"
     return "succeeded"
@@ -104,7 +104,7 @@ def finish_succeeded(ctx, job) -> str:
 
 def finish(ctx, generation_id: str, error: str, status: str = "failed") -> str:
     with session_scope(ctx.session_factory) as session:
-        service.finish_failed(session=session, generation_id=generation_id, error=error, status=status)
+        lifecycle.finish_failed(session=session, generation_id=generation_id, error=error, status=status)
     return status
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from tortodelova.db import session_scope, utcnow
-from tortodelova.generation import service
+from tortodelova.generation import lifecycle
 from tortodelova.generation.models import Generation
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def _repair_stale(session, settings, now, enqueue, report) -> None:
             if moved:
                 enqueue(generation.id)
                 report["requeued"].append(generation.id)
-        elif service.finish_failed(session=session, generation_id=generation.id, error=WORKER_DIED):
+        elif lifecycle.finish_failed(session=session, generation_id=generation.id, error=WORKER_DIED):
             report["failed"].append(generation.id)
 
 

@@ -1,4 +1,5 @@
-"""One place where domain errors and infrastructure failures become HTTP answers."""
+"""The one place where domain errors, bad input and infrastructure failures become HTTP answers, every one of them
+`{"detail": "<Russian message>"}`; `install` also makes the published OpenAPI schema say so."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tortodelova.errors import DomainError
@@ -14,6 +15,7 @@ from tortodelova.errors import DomainError
 logger = logging.getLogger(__name__)
 DB_DOWN = "База данных недоступна, попробуйте позже"
 OVERLOADED = "Сервис перегружен, попробуйте через несколько секунд"
+BAD_NUMBER = "Ошибка в запросе: число или значение вне допустимого диапазона"
 
 
 def _field(loc) -> str:
@@ -65,3 +67,44 @@ def install(app: FastAPI) -> None:
             return JSONResponse({"detail": DB_DOWN}, status_code=503)
         logger.error("database error", exc_info=exc)
         return JSONResponse({"detail": "Внутренняя ошибка базы данных"}, status_code=500)
+
+    install_input_errors(app)
+    install_error_schema(app)
+
+
+def install_input_errors(app: FastAPI) -> None:
+    @app.exception_handler(OverflowError)
+    async def overflow(_request: Request, _exc: OverflowError):
+        # SQLite: a Python int over 64 bits reached a query (huge id, offset).
+        return JSONResponse({"detail": BAD_NUMBER}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, exc: DataError):
+        # PostgreSQL refused a value (out of range, too long, a NUL that slipped past the edge): still bad input.
+        logger.warning("value refused by the database: %s", exc.orig)
+        return JSONResponse({"detail": BAD_NUMBER}, status_code=422)
+
+
+# ---------------------------------------------------------------- the published schema says what the app answers
+ERROR_SCHEMA = {"type": "object", "title": "Error", "required": ["detail"],
+                "properties": {"detail": {"type": "string", "title": "Detail",
+                                          "description": "Что не так, по-русски"}}}
+
+
+def install_error_schema(app: FastAPI) -> None:
+    """FastAPI documents 422 as a list of pydantic errors; this app answers every error, 422 included, as
+    `{"detail": "<Russian message>"}` (this module). The OpenAPI document says so, so clients and the
+    schema fuzzing see the truth."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi():
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                                 description=app.description)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.pop("ValidationError", None)
+            components["HTTPValidationError"] = ERROR_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -9,7 +9,7 @@ from tortodelova.errors import Conflict
 from tortodelova.generation import service as generations
 from tortodelova.generation.models import Generation
 from tortodelova.generation.public import plain_keys
-from tortodelova.inscriptions.rules import spec_of_request
+from tortodelova.generation.inscriptions.rules import spec_of_request
 from tortodelova.pipeline import lettering
 from tortodelova.storage import ImageStore
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body
 
-from tortodelova.api.deps import CurrentUser, ServicesDep, SessionDep
-from tortodelova.api.links import RestLinks
+from tortodelova.accounts.deps import CurrentUser
+from tortodelova.container import ServicesDep, SessionDep
+from tortodelova.generation.image_links import RestLinks
 from tortodelova.generation import service as generations
 from tortodelova.generation.schemas import GenerationPublic, InscriptionRequest, parse_request
-from tortodelova.inscriptions import service
+from tortodelova.generation.inscriptions import service
 
 router = APIRouter(tags=["Generation"])
 INSCRIPTION_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {

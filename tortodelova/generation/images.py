@@ -1,4 +1,4 @@
-"""Answering with an image, and the short-lived signed links an `<img>` loads without an Authorization header.
+"""The short-lived signed links an `<img>` loads without an Authorization header.
 
 A signed link proves only that this app issued it a moment ago; the route serving it still checks that the design
 exists, is not deleted and that its owner is not blocked, so blocking a user stops their links at once.
@@ -9,30 +9,10 @@ import hashlib
 import hmac
 import time
 
-from fastapi.responses import RedirectResponse, StreamingResponse
-
 from tortodelova.config import Settings
 from tortodelova.errors import NotFound
-from tortodelova.storage import ImageStore
 
 SIGNED_PATH = "/api/images/{generation_id}/{index}.png"
-
-
-def image_response(*, store: ImageStore, key: str, seconds: int, download_name: str | None = None,
-                   redirect: bool = True):
-    if redirect and download_name is None:
-        url = store.presign(key, seconds)
-        if url:
-            return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
-    size = store.size(key)
-    headers = {"Content-Length": str(size), "Cache-Control": "private, max-age=300"}
-    if download_name:
-        headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
-    return StreamingResponse(store.stream(key), media_type="image/png", headers=headers)
-
-
-def download_name(generation_id: str, index: int) -> str:
-    return f"tortodelova-{generation_id[:8]}-{index + 1}.png"
 
 
 def _signature(secret: str, generation_id: str, index: int, expires: int, variant: str) -> str:

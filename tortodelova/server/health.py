@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from tortodelova.api.deps import ServicesDep
+from tortodelova.container import ServicesDep
 
 router = APIRouter(tags=["Health"])
 logger = logging.getLogger(__name__)

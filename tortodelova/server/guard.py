@@ -1,26 +1,20 @@
-"""What every request passes before it reaches a route: plain ASGI middleware (streams and Gradio's SSE untouched).
+"""`EdgeGuard`: what every request passes before it reaches a route (plain ASGI: streams and SSE untouched).
 
 - `EdgeGuard` refuses, with a 4xx and a Russian message, what no route may ever see: NUL bytes in the path, the
   query or a JSON/form body (PostgreSQL cannot store them), an absurd `X-Forwarded-For`, Gradio's public monitoring
   page, bodies over the limit (413 from `Content-Length` before a byte is read, or as soon as a streamed body
   passes it), bodies that do not arrive in time (408), and upload floods from one address (429). A request reaches
   the app, and so the in-flight limit behind it, only once its whole body is in: stalled clients hold no slot.
-- `SecurityHeaders` adds `nosniff`, a `Referrer-Policy`, CSP and `X-Frame-Options` (built with `secure`).
-- `redact_access_log` keeps claim tokens and signatures out of uvicorn's access log.
-- `install_input_errors`: numbers too large for the database are bad input (422), not a 500.
+
+The other middleware: `server.headers` (security headers), `server.access_log` (redaction); the error answers:
+`server.errors`.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import re
 from urllib.parse import unquote_to_bytes
-
-import secure
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
 
 from tortodelova.config import Settings
 
@@ -32,8 +26,6 @@ TOO_SLOW = "Тело запроса не пришло вовремя"
 BAD_FORWARDED = "Некорректный заголовок X-Forwarded-For"
 TOO_MANY_UPLOADS = "Слишком много загрузок, попробуйте позже"
 UPLOAD_NEEDS_LOGIN = "Загружать файлы могут только вошедшие пользователи"
-AUTH_COOKIE = "tortodelova_token"  # the same name as tortodelova.api.deps.AUTH_COOKIE
-BAD_NUMBER = "Ошибка в запросе: число или значение вне допустимого диапазона"
 FORWARDED_MAX_ITEM, FORWARDED_MAX_TOTAL = 64, 1024
 UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
 CLOSED_PREFIXES = ("/monitoring", "/gradio_api/monitoring")
@@ -161,6 +153,7 @@ class EdgeGuard:
         from http.cookies import SimpleCookie
 
         from tortodelova.accounts import service as accounts
+        from tortodelova.accounts.deps import AUTH_COOKIE
         from tortodelova.errors import DomainError
 
         token = None
@@ -205,128 +198,3 @@ class _TooLarge(Exception):
 
 class _Disconnected(Exception):
     pass
-
-
-# ---------------------------------------------------------------- security headers
-def _origin_of(endpoint: str | None, https: bool) -> str | None:
-    if not endpoint:
-        return None
-    return endpoint if "://" in endpoint else f"{'https' if https else 'http'}://{endpoint}"
-
-
-def security_header_sets(settings: Settings) -> dict[str, dict[str, str]]:
-    """Headers per kind of response: "api" (JSON), "share" (/s/ pages), "page" (the Gradio UI and the rest)."""
-    images = ["'self'", "data:", "blob:"]
-    s3 = _origin_of(settings.s3_public_endpoint or settings.s3_endpoint,
-                    settings.s3_public_secure if settings.s3_public_secure is not None else settings.s3_secure)
-    if settings.uses_s3 and s3:
-        images.append(s3)
-    common = dict(xcto=secure.XContentTypeOptions().nosniff(), xfo=secure.XFrameOptions().deny())
-    hsts = None
-    if settings.is_production and (settings.public_url or "").startswith("https://"):
-        hsts = secure.StrictTransportSecurity().max_age(31536000)
-    api = secure.Secure(csp=secure.ContentSecurityPolicy().default_src("'none'").frame_ancestors("'none'"),
-                        referrer=secure.ReferrerPolicy().no_referrer(), hsts=hsts, **common)
-    share = secure.Secure(
-        csp=secure.ContentSecurityPolicy().default_src("'self'").img_src(*images).style_src("'self'", "'unsafe-inline'")
-        .script_src("'self'").object_src("'none'").base_uri("'none'").form_action("'self'")
-        .frame_ancestors("'none'"),
-        referrer=secure.ReferrerPolicy().no_referrer(), hsts=hsts, **common)
-    # Gradio's page needs its own inline script and styles; what matters here is that no other site frames it and
-    # no plugin or foreign <base> is loaded.
-    page = secure.Secure(
-        csp=secure.ContentSecurityPolicy().object_src("'none'").base_uri("'self'").frame_ancestors("'none'"),
-        referrer=secure.ReferrerPolicy().strict_origin_when_cross_origin(), hsts=hsts, **common)
-    docs = secure.Secure(csp=secure.ContentSecurityPolicy().frame_ancestors("'none'"),
-                         referrer=secure.ReferrerPolicy().no_referrer(), hsts=hsts, **common)
-    return {name: dict(value.headers) for name, value in
-            (("api", api), ("share", share), ("page", page), ("docs", docs))}
-
-
-class SecurityHeaders:
-    def __init__(self, app, *, settings: Settings):
-        self.app = app
-        self.sets = {name: [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-                     for name, headers in security_header_sets(settings).items()}
-
-    def _kind(self, path: str) -> str:
-        if path.startswith(("/api/docs", "/api/redoc")):
-            return "docs"
-        if path.startswith("/api/") or path in ("/api", "/health"):
-            return "api"
-        if path.startswith("/s/"):
-            return "share"
-        return "page"
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        extra = self.sets[self._kind(scope.get("path", ""))]
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                present = {key.lower() for key, _ in message.get("headers", [])}
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  *((k, v) for k, v in extra if k not in present)]}
-            await send(message)
-
-        return await self.app(scope, receive, send_with_headers)
-
-
-# ---------------------------------------------------------------- access log
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:claim_token|token|access_token|sig|signature|x-amz-[a-z-]+|expires)=)[^&\s]*")
-
-
-class RedactSecrets(logging.Filter):
-    """uvicorn logs `"GET /path?query HTTP/1.1"`: the values of secret-looking parameters become `***`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], _SECRET_QUERY.sub(r"\1***", args[2]), *args[3:])
-        return True
-
-
-def redact_access_log() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactSecrets) for f in access.filters):
-        access.addFilter(RedactSecrets())
-
-
-# ---------------------------------------------------------------- numbers the database cannot hold
-def install_input_errors(app: FastAPI) -> None:
-    @app.exception_handler(OverflowError)
-    async def overflow(_request: Request, _exc: OverflowError):
-        # SQLite: a Python int over 64 bits reached a query (huge id, offset).
-        return JSONResponse({"detail": BAD_NUMBER}, status_code=422)
-
-    @app.exception_handler(DataError)
-    async def data_error(_request: Request, exc: DataError):
-        # PostgreSQL refused a value (out of range, too long, a NUL that slipped past the edge): still bad input.
-        logger.warning("value refused by the database: %s", exc.orig)
-        return JSONResponse({"detail": BAD_NUMBER}, status_code=422)
-
-
-# ---------------------------------------------------------------- the published schema says what the app answers
-ERROR_SCHEMA = {"type": "object", "title": "Error", "required": ["detail"],
-                "properties": {"detail": {"type": "string", "title": "Detail",
-                                          "description": "Что не так, по-русски"}}}
-
-
-def install_error_schema(app: FastAPI) -> None:
-    """FastAPI documents 422 as a list of pydantic errors; this app answers every error, 422 included, as
-    `{"detail": "<Russian message>"}` (tortodelova/api/errors.py). The OpenAPI document says so, so clients and the
-    schema fuzzing see the truth."""
-    from fastapi.openapi.utils import get_openapi
-
-    def openapi():
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
-                                 description=app.description)
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.pop("ValidationError", None)
-            components["HTTPValidationError"] = ERROR_SCHEMA
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi

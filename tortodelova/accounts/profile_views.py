@@ -5,7 +5,8 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
 from tortodelova.accounts import profile
-from tortodelova.api.deps import CurrentUser, SessionDep
+from tortodelova.accounts.deps import CurrentUser
+from tortodelova.container import SessionDep
 from tortodelova.errors import InvalidInput
 
 router = APIRouter(tags=["Accounts"])

@@ -11,12 +11,12 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from tortodelova.config import Settings, get_settings
 from tortodelova.db import make_engine, make_sessionmaker, migrate, session_scope
-from tortodelova.services import Services
+from tortodelova.container import Services
 from tortodelova.storage import make_store
 
 logger = logging.getLogger(__name__)
@@ -135,34 +135,19 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   redoc_url=None, lifespan=lifespan)
     app.state.services = services
 
-    from tortodelova.accounts.views import router as accounts_router
-    from tortodelova.admin.views import router as admin_router
-    from tortodelova.api import errors
-    from tortodelova.billing.views import router as billing_router
-    from tortodelova.demo.views import router as demo_router
-    from tortodelova.generation.share_page import router as share_router
-    from tortodelova.generation.views import router as generation_router
-    from tortodelova.health import router as health_router
-
-    from tortodelova.edge import (EdgeGuard, SecurityHeaders, install_error_schema, install_input_errors,
-                                  redact_access_log)
+    from tortodelova.server import errors
+    from tortodelova.server.access_log import redact_access_log
+    from tortodelova.server.guard import EdgeGuard
+    from tortodelova.server.headers import SecurityHeaders
+    from tortodelova.server.routes import include_routers
 
     errors.install(app)
-    install_input_errors(app)
-    install_error_schema(app)
     redact_access_log()
     # Added last = runs first: headers on every answer, then the edge checks (whole body in before the limiter).
     app.add_middleware(RequestLimit, limit=request_limit(services))
     app.add_middleware(EdgeGuard, settings=settings, services=services)
     app.add_middleware(SecurityHeaders, settings=settings)
-    api = APIRouter(prefix="/api")
-    from tortodelova.features_api import routers as feature_routers
-
-    for router in (accounts_router, billing_router, generation_router, demo_router, admin_router, *feature_routers()):
-        api.include_router(router)
-    app.include_router(health_router)
-    app.include_router(api)
-    app.include_router(share_router)
+    include_routers(app)
 
     if ui:
         from tortodelova.ui import mount_ui

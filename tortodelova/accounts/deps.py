@@ -1,35 +1,19 @@
-"""FastAPI dependencies: the services of this app, a DB session per request, the current user."""
+"""Who is asking: the auth cookie, the bearer token, `CurrentUser` and `AdminUser` for the REST routes, and the
+role check every admin action makes."""
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
 
 from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
-from tortodelova.admin.service import require_admin
-from tortodelova.services import Services
+from tortodelova.accounts.roles import require_admin
+from tortodelova.container import ServicesDep, SessionDep
 
 AUTH_COOKIE = "tortodelova_token"
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
-
-
-def get_services(request: Request) -> Services:
-    return request.app.state.services
-
-
-def get_session(services: Annotated[Services, Depends(get_services)]) -> Iterator[Session]:
-    session = services.session()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_current_user(request: Request, services: ServicesDep, session: SessionDep,
@@ -47,7 +31,3 @@ def get_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin)]
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
