@@ -1,8 +1,7 @@
-"""The long-lived objects one app instance holds (settings, DB sessions, the image store, the job queue), and the
-FastAPI dependencies that hand them to a route.
+"""The long-lived objects one app instance holds: settings, DB sessions, the image store and the job queue.
 
-`Services` is built once by `tortodelova.server.build_services` and shared by the REST views and the Gradio
-handlers. Infrastructure level: imports no domain at run time."""
+Built once by `tortodelova.server.create_app` and shared by the REST views and the Gradio handlers.
+Below `Services`: the FastAPI dependencies that hand them to a route (`ServicesDep`, `SessionDep`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
