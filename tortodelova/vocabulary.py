@@ -1,10 +1,13 @@
-"""Limits and enumerations of a generation request, in one place.
+"""The vocabulary of a generation request, in one place: limits, the names of sizes, qualities, fonts, colours,
+positions and statuses, with their Russian titles and the pixel size of each size name.
 
-Imported by the request schema, the service, the pipeline's input checks and the UI, so a limit changes once.
-Infrastructure level: imports nothing from the project.
+Imported by the request schema, the service, pricing (which adds only prices), the pipeline's input checks and the
+UI, so a name or a limit changes once. The style presets (names, titles, prompt text) are the pipeline's
+`prompts.STYLES`. Infrastructure level: imports nothing from the project.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 PROMPT_MAX_CHARS = 500
@@ -38,6 +41,26 @@ DEFAULT_FONT = "script"
 DEFAULT_COLOR = "gold"
 DEFAULT_POSITION = "plaque"
 
+
+
+@dataclass(frozen=True)
+class Size:
+    id: str
+    name: str  # the short Russian name the UI shows on its buttons
+    width: int
+    height: int
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} {self.width}×{self.height}"
+
+
+SIZES: dict[str, Size] = {
+    "square": Size("square", "Квадрат", 512, 512),
+    "portrait": Size("portrait", "Портрет", 512, 768),
+    "landscape": Size("landscape", "Альбом", 768, 512),
+}
+QUALITY_TITLES = {"fast": "Быстро", "standard": "Качественно"}
 STATUS_TITLES = {
     "queued": "В очереди", "running": "Рисуем", "succeeded": "Готово", "failed": "Ошибка", "cancelled": "Отменено",
 }

@@ -1,26 +1,12 @@
-"""The price list. Every charge in the service is computed by `price()`; `/api/pricing` shows the same table."""
+"""The price list. Every charge in the service is computed by `price()`; `/api/pricing` shows the same table.
+The sizes and qualities themselves (names, titles, pixels) are `tortodelova.vocabulary`'s."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tortodelova.errors import InvalidInput
-from tortodelova.vocabulary import MAX_VARIANTS
+from tortodelova.vocabulary import MAX_VARIANTS, QUALITY_TITLES, SIZES, Size
 
-
-@dataclass(frozen=True)
-class Size:
-    id: str
-    title: str
-    width: int
-    height: int
-
-
-SIZES: dict[str, Size] = {
-    "square": Size("square", "Квадрат 512×512", 512, 512),
-    "portrait": Size("portrait", "Портрет 512×768", 512, 768),
-    "landscape": Size("landscape", "Альбом 768×512", 768, 512),
-}
-QUALITIES = {"standard": "Качественно", "fast": "Быстро"}
+__all__ = ["QUALITIES", "SIZES", "STANDARD_PRICE", "Size", "price", "price_per_image", "pricing_table"]
+QUALITIES = {quality: QUALITY_TITLES[quality] for quality in ("standard", "fast")}  # the table's order
 
 # Standard 512×512 costs 10 credits, as in the original service; the larger sizes 15; fast quality half (rounded up).
 STANDARD_PRICE = {"square": 10, "portrait": 15, "landscape": 15}

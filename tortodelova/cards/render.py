@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
-from tortodelova.cards.service import CardContent
 from tortodelova.pipeline.lettering import FontMissing, system_font
 
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 15.0  # mm, A4 portrait
@@ -20,6 +20,19 @@ PNG_DPI = 150
 INK, MUTED, ACCENT = (45, 30, 25), (120, 100, 90), (176, 96, 120)
 REGULAR = ("truetype/paratype/PTS55F.ttf",)
 BOLD = ("truetype/paratype/PTS75F.ttf",)
+
+
+@dataclass
+class CardContent:
+    generation_id: str
+    description: str
+    size: str
+    date: str
+    share_url: str
+    baker_name: str | None = None
+    baker_contact: str | None = None
+    inscription: str | None = None
+    images: list[Image.Image] = field(default_factory=list)
 
 
 def fonts() -> tuple[Path, Path]:

@@ -6,32 +6,21 @@ baker's profile (name, contact) and the share link, made here if the design has 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from typing import Callable
 
 from PIL import Image
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts.models import User
-from tortodelova.billing.pricing import SIZES
+from tortodelova.cards import render as renderers
+from tortodelova.cards.render import CardContent
 from tortodelova.errors import Conflict, InvalidInput, ServiceUnavailable
 from tortodelova.generation import service as generations
+from tortodelova.pipeline.lettering import FontMissing
 from tortodelova.storage import ImageStore
+from tortodelova.vocabulary import SIZES
 
 FORMATS = {"pdf": "application/pdf", "png": "image/png"}
-
-
-@dataclass
-class CardContent:
-    generation_id: str
-    description: str
-    size: str
-    date: str
-    share_url: str
-    baker_name: str | None = None
-    baker_contact: str | None = None
-    inscription: str | None = None
-    images: list[Image.Image] = field(default_factory=list)
 
 
 def card_format(value) -> str:
@@ -63,9 +52,6 @@ def content(*, session: Session, store: ImageStore, user: User, generation_id: s
 
 
 def render(card: CardContent, fmt: str) -> bytes:
-    from tortodelova.cards import render as renderers
-    from tortodelova.pipeline.lettering import FontMissing
-
     try:
         return renderers.pdf(card) if fmt == "pdf" else renderers.png(card)
     except FontMissing as exc:

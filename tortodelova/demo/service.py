@@ -14,12 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts.models import User
-from tortodelova.billing import pricing
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
 from tortodelova.demo.models import DemoGuest, DemoQuota
 from tortodelova.errors import Conflict, InvalidInput, NotFound, RateLimited
 from tortodelova.generation import service as generation_service
+from tortodelova.generation.lifecycle import queued_row
 from tortodelova.generation.models import Generation
 from tortodelova.generation.queue import JobQueue
 
@@ -101,11 +101,9 @@ def create(*, session: Session, settings: Settings, queue: JobQueue, guest_id: s
         if not took:
             session.rollback()
             raise RateLimited(CAP_MESSAGE, retry_after=_seconds_until_tomorrow())
-        size = pricing.SIZES[DEMO_SIZE]
-        generation = Generation(
-            user_id=None, is_demo=True, status="queued", prompt_ru=prompt_ru, style=style, size=DEMO_SIZE,
-            width=size.width, height=size.height, variants=DEMO_VARIANTS, quality=DEMO_QUALITY,
-            seeds=[secrets.randbelow(generation_service.SEED_MAX)], cost=0, enqueued_at=utcnow(),
+        generation = queued_row(
+            user_id=None, is_demo=True, prompt_ru=prompt_ru, style=style, size=DEMO_SIZE, quality=DEMO_QUALITY,
+            seeds=[secrets.randbelow(generation_service.SEED_MAX) for _ in range(DEMO_VARIANTS)], cost=0,
         )
         session.add(generation)
         session.flush()

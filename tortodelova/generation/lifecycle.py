@@ -1,5 +1,5 @@
-"""How a generation leaves the web side and how it ends: enqueue (or fail and refund at once when the queue is down),
-and move to failed/cancelled with its refund in one transaction.
+"""How a generation starts and ends: its queued row (one constructor for the paid and the demo path), enqueue (or
+fail and refund at once when the queue is down), and the move to failed/cancelled with its refund in one transaction.
 
 Shared by the web-side `generation.service` and the worker (`generation.worker`), which does not import the service
 (an import-linter contract says so)."""
@@ -15,9 +15,20 @@ from tortodelova.db import utcnow
 from tortodelova.errors import ServiceUnavailable
 from tortodelova.generation.models import Generation
 from tortodelova.generation.queue import JobQueue
+from tortodelova.vocabulary import SIZES
 
 logger = logging.getLogger(__name__)
 QUEUE_DOWN = "Очередь заданий недоступна, кредиты возвращены. Попробуйте позже."
+
+
+def queued_row(*, user_id: str | None, prompt_ru: str, style: str, size: str, quality: str, seeds: list[int],
+               cost: int, **fields) -> Generation:
+    """A new generation waiting for the worker: its pixel size from the size name, one variant per seed; `fields`:
+    the rest of the request (English prompt, image-to-image source, inscription, `is_demo`)."""
+    dimensions = SIZES[size]
+    return Generation(user_id=user_id, status="queued", prompt_ru=prompt_ru, style=style, size=size,
+                      width=dimensions.width, height=dimensions.height, variants=len(seeds), quality=quality,
+                      seeds=seeds, cost=cost, enqueued_at=utcnow(), **fields)
 
 
 def enqueue_or_refund(*, session: Session, queue: JobQueue, generation: Generation) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from tortodelova import vocabulary as limits
+from tortodelova import vocabulary as vocab
 from tortodelova.errors import InvalidInput
 from tortodelova.vocabulary import ColorName, FontName, PositionName, QualityName, SizeName, StatusName
 from tortodelova.pipeline import prompts
@@ -48,7 +48,7 @@ def _int(what: str, low: int, high: int, *, default=None):
 def _strength(value):
     if value is None:
         return None
-    low, high = limits.STRENGTH_RANGE
+    low, high = vocab.STRENGTH_RANGE
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"Сила изменений: число от {low} до {high}")
     return float(value)
@@ -65,12 +65,12 @@ def _inscription(value):
 class InscriptionRequest(BaseModel):
     """The Cyrillic lettering drawn on every image of a design."""
 
-    text: Annotated[str, Field(min_length=1, max_length=limits.INSCRIPTION_MAX_CHARS),
-                    _text("Текст надписи", limits.INSCRIPTION_MAX_CHARS, required=True)]
-    font: Annotated[FontName, _one_of("Неизвестный шрифт надписи", limits.FONT_NAMES, limits.DEFAULT_FONT)] = "script"
-    color: Annotated[ColorName, _one_of("Неизвестный цвет надписи", limits.COLOR_NAMES, limits.DEFAULT_COLOR)] = "gold"
-    position: Annotated[PositionName, _one_of("Неизвестное место надписи", limits.POSITION_NAMES,
-                                              limits.DEFAULT_POSITION)] = "plaque"
+    text: Annotated[str, Field(min_length=1, max_length=vocab.INSCRIPTION_MAX_CHARS),
+                    _text("Текст надписи", vocab.INSCRIPTION_MAX_CHARS, required=True)]
+    font: Annotated[FontName, _one_of("Неизвестный шрифт надписи", vocab.FONT_NAMES, vocab.DEFAULT_FONT)] = "script"
+    color: Annotated[ColorName, _one_of("Неизвестный цвет надписи", vocab.COLOR_NAMES, vocab.DEFAULT_COLOR)] = "gold"
+    position: Annotated[PositionName, _one_of("Неизвестное место надписи", vocab.POSITION_NAMES,
+                                              vocab.DEFAULT_POSITION)] = "plaque"
 
     @model_validator(mode="before")
     @classmethod
@@ -90,8 +90,8 @@ class InscriptionPublic(BaseModel):
 class PromptRequest(BaseModel):
     """The fields the demo, the translation preview and a full request share."""
 
-    prompt: Annotated[str, Field(min_length=1, max_length=limits.PROMPT_MAX_CHARS),
-                      _text("Описание торта", limits.PROMPT_MAX_CHARS, required=True)]
+    prompt: Annotated[str, Field(min_length=1, max_length=vocab.PROMPT_MAX_CHARS),
+                      _text("Описание торта", vocab.PROMPT_MAX_CHARS, required=True)]
 
     @model_validator(mode="before")
     @classmethod
@@ -102,8 +102,8 @@ class PromptRequest(BaseModel):
 
 
 class TranslateRequest(PromptRequest):
-    negative_prompt: Annotated[str | None, Field(max_length=limits.NEGATIVE_MAX_CHARS),
-                               _text("Негативный промпт", limits.NEGATIVE_MAX_CHARS)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=vocab.NEGATIVE_MAX_CHARS),
+                               _text("Негативный промпт", vocab.NEGATIVE_MAX_CHARS)] = None
 
 
 class DemoCreate(PromptRequest):
@@ -114,23 +114,23 @@ class GenerationRequest(DemoCreate):
     """A request for 1..4 images. `inscription` absent: a quoted text after «надпись» in the prompt is drawn with the
     defaults; `inscription: null`: nothing is drawn (see `inscription_given`)."""
 
-    size: Annotated[SizeName, _one_of("Неизвестный размер", limits.SIZE_NAMES, limits.DEFAULT_SIZE)] = "square"
-    variants: Annotated[int, Field(ge=1, le=limits.MAX_VARIANTS),
-                        _int("Количество вариантов", 1, limits.MAX_VARIANTS, default=1)] = 1
+    size: Annotated[SizeName, _one_of("Неизвестный размер", vocab.SIZE_NAMES, vocab.DEFAULT_SIZE)] = "square"
+    variants: Annotated[int, Field(ge=1, le=vocab.MAX_VARIANTS),
+                        _int("Количество вариантов", 1, vocab.MAX_VARIANTS, default=1)] = 1
     quality: Annotated[QualityName,
-                       _one_of("Неизвестное качество", limits.QUALITY_NAMES, limits.DEFAULT_QUALITY)] = "standard"
-    seed: Annotated[int | None, Field(ge=0, le=limits.SEED_MAX), _int("Seed", 0, limits.SEED_MAX)] = None
-    negative_prompt: Annotated[str, Field(max_length=limits.NEGATIVE_MAX_CHARS),
-                               _text("Негативный промпт", limits.NEGATIVE_MAX_CHARS, empty="")] = ""
-    prompt_en: Annotated[str | None, Field(max_length=limits.PROMPT_EN_MAX_CHARS),
-                         _text("Перевод", limits.PROMPT_EN_MAX_CHARS)] = None
-    init_generation_id: Annotated[str | None, Field(max_length=limits.ID_MAX_CHARS),
-                                  _text("init_generation_id", limits.ID_MAX_CHARS)] = None
-    init_index: Annotated[int | None, Field(ge=0, le=limits.MAX_VARIANTS - 1),
-                          _int("Номер изображения", 0, limits.MAX_VARIANTS - 1)] = None
-    init_upload_id: Annotated[str | None, Field(max_length=limits.ID_MAX_CHARS),
-                              _text("init_upload_id", limits.ID_MAX_CHARS)] = None
-    strength: Annotated[float | None, Field(ge=limits.STRENGTH_RANGE[0], le=limits.STRENGTH_RANGE[1]),
+                       _one_of("Неизвестное качество", vocab.QUALITY_NAMES, vocab.DEFAULT_QUALITY)] = "standard"
+    seed: Annotated[int | None, Field(ge=0, le=vocab.SEED_MAX), _int("Seed", 0, vocab.SEED_MAX)] = None
+    negative_prompt: Annotated[str, Field(max_length=vocab.NEGATIVE_MAX_CHARS),
+                               _text("Негативный промпт", vocab.NEGATIVE_MAX_CHARS, empty="")] = ""
+    prompt_en: Annotated[str | None, Field(max_length=vocab.PROMPT_EN_MAX_CHARS),
+                         _text("Перевод", vocab.PROMPT_EN_MAX_CHARS)] = None
+    init_generation_id: Annotated[str | None, Field(max_length=vocab.ID_MAX_CHARS),
+                                  _text("init_generation_id", vocab.ID_MAX_CHARS)] = None
+    init_index: Annotated[int | None, Field(ge=0, le=vocab.MAX_VARIANTS - 1),
+                          _int("Номер изображения", 0, vocab.MAX_VARIANTS - 1)] = None
+    init_upload_id: Annotated[str | None, Field(max_length=vocab.ID_MAX_CHARS),
+                              _text("init_upload_id", vocab.ID_MAX_CHARS)] = None
+    strength: Annotated[float | None, Field(ge=vocab.STRENGTH_RANGE[0], le=vocab.STRENGTH_RANGE[1]),
                         BeforeValidator(_strength)] = None
     inscription: Annotated[InscriptionRequest | None, BeforeValidator(_inscription)] = None
 

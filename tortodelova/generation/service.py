@@ -11,14 +11,15 @@ import secrets
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tortodelova import vocabulary as limits
+from tortodelova import vocabulary
 from tortodelova.accounts.models import User
 from tortodelova.billing import pricing
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
 from tortodelova.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
-from tortodelova.generation.lifecycle import QUEUE_DOWN, enqueue_or_refund, finish_failed
+from tortodelova.generation.inscriptions.rules import check_request
+from tortodelova.generation.lifecycle import QUEUE_DOWN, enqueue_or_refund, finish_failed, queued_row
 from tortodelova.generation.models import FINAL_STATUSES, Generation, ShareLink
 from tortodelova.generation.public import public_page, queue_positions, to_public
 from tortodelova.generation.queue import JobQueue
@@ -29,9 +30,10 @@ from tortodelova.pipeline.errors import PipelineError
 from tortodelova.storage import ImageStore
 
 __all__ = [
-    "QUEUE_DOWN", "SEED_MAX", "STATUS_TITLES", "cancel", "delete", "ensure_models_present", "enqueue_or_refund", "finish_failed",
-    "get_owned", "get_shared", "image_key_for", "list_for_user", "public_page", "queue_depth", "queue_position",
-    "share", "share_link_of", "submit", "to_public", "translate", "unshare", "validate_prompt", "validate_style",
+    "QUEUE_DOWN", "SEED_MAX", "STATUS_TITLES", "cancel", "delete", "ensure_models_present", "enqueue_or_refund",
+    "finish_failed", "get_owned", "get_shared", "image_key_for", "list_for_user", "public_page", "queue_depth",
+    "queue_position", "share", "share_link_of", "submit", "to_public", "translate", "unshare", "validate_prompt",
+    "validate_style",
 ]
 logger = logging.getLogger(__name__)
 
@@ -88,25 +90,20 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
            request: GenerationRequest) -> Generation:
     ensure_models_present(settings)
     _check_source(session=session, user=user, request=request)
-    from tortodelova.generation.inscriptions.rules import check_request  # issue 12: emoji or too long → 422, not charged
-
-    check_request(request)
+    check_request(request)  # the inscription: emoji or too long → 422, not charged
     cost = pricing.price(size=request.size, quality=request.quality, variants=request.variants)
-    size = pricing.SIZES[request.size]
     varies = request.init_generation_id is not None or request.init_upload_id is not None
     inscription = request.inscription
-    generation = Generation(
-        user_id=user.id, status="queued", prompt_ru=request.prompt, prompt_en=request.prompt_en,
-        prompt_en_given=request.prompt_en is not None, negative_prompt=request.negative_prompt, style=request.style,
-        size=request.size, width=size.width, height=size.height, variants=request.variants,
-        quality=request.quality, seeds=_seeds(request), cost=cost,
+    generation = queued_row(
+        user_id=user.id, prompt_ru=request.prompt, style=request.style, size=request.size, quality=request.quality,
+        seeds=_seeds(request), cost=cost, prompt_en=request.prompt_en, prompt_en_given=request.prompt_en is not None,
+        negative_prompt=request.negative_prompt,
         init_generation_id=request.init_generation_id, init_upload_id=request.init_upload_id,
         init_index=(request.init_index or 0) if request.init_generation_id is not None else None,
-        strength=(request.strength or limits.STRENGTH_DEFAULT) if varies else None,
+        strength=(request.strength or vocabulary.STRENGTH_DEFAULT) if varies else None,
         inscription_explicit=request.inscription_given,
         inscription=inscription.text if inscription else None,
         inscription_options=inscription.model_dump(exclude={"text"}) if inscription else None,
-        enqueued_at=utcnow(),
     )
     session.add(generation)
     session.flush()
@@ -122,7 +119,7 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
 
 
 def _valid_id(value) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= limits.ID_MAX_CHARS and "\x00" not in value
+    return isinstance(value, str) and 0 < len(value) <= vocabulary.ID_MAX_CHARS and "\x00" not in value
 
 
 def get_owned(*, session: Session, user: User, generation_id: str) -> Generation:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-SIZES = ((512, 512), (512, 768), (768, 512))  # (width, height)
+from tortodelova.vocabulary import SIZES as SIZE_NAMES
+
+SIZES = tuple((size.width, size.height) for size in SIZE_NAMES.values())  # (width, height)
 MAX_IMAGES = 16  # one batch: up to BATCH_MAX_JOBS jobs of up to 4 variants each
 MAX_SEED = 2**63 - 1
 

@@ -20,6 +20,11 @@ def image_key(*, owner: str, generation_id: str, index: int) -> str:
     return validate_key(f"{owner}/{generation_id}/{index}.png")
 
 
+def plain_image_key(key: str) -> str:
+    """The key of a picture's copy without the lettering, next to it."""
+    return key.removesuffix(".png") + "-plain.png"
+
+
 class ObjectMissing(NotFound):
     message = "Изображение не найдено"
 

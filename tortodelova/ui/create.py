@@ -15,7 +15,8 @@ from tortodelova.billing import pricing
 from tortodelova.errors import DomainError, InsufficientCredits
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import FINAL_STATUSES
-from tortodelova.vocabulary import PROMPT_EN_MAX_CHARS, PROMPT_MAX_CHARS, STRENGTH_DEFAULT, STRENGTH_RANGE
+from tortodelova.vocabulary import (PROMPT_EN_MAX_CHARS, PROMPT_MAX_CHARS, QUALITY_TITLES, SIZES, STRENGTH_DEFAULT,
+                                    STRENGTH_RANGE)
 from tortodelova.pipeline.prompts import DEFAULT_STYLE
 from tortodelova.container import Services
 from tortodelova.ui import account, contract, render
@@ -29,8 +30,8 @@ EXAMPLES = [
     "Муссовый торт с зеркальной глазурью цвета морской волны",
     "Голый торт с ягодами, веточками розмарина и сахарной пудрой",
 ]
-SIZE_CHOICES = [("Квадрат", "square"), ("Портрет", "portrait"), ("Альбом", "landscape")]
-QUALITY_CHOICES = [("Быстро", "fast"), ("Качественно", "standard")]
+SIZE_CHOICES = [(size.name, size.id) for size in SIZES.values()]
+QUALITY_CHOICES = [(title, quality) for quality, title in QUALITY_TITLES.items()]
 POLL_SECONDS = 1.0
 VISITOR_NOTE = ("**Чтобы создать дизайн, войдите или зарегистрируйтесь** — новым пользователям дарим кредиты. "
                 "Один дизайн без регистрации — во вкладке «Попробовать бесплатно».")

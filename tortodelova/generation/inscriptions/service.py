@@ -11,11 +11,7 @@ from tortodelova.generation.models import Generation
 from tortodelova.generation.public import plain_keys
 from tortodelova.generation.inscriptions.rules import spec_of_request
 from tortodelova.pipeline import lettering
-from tortodelova.storage import ImageStore
-
-
-def plain_key(key: str) -> str:
-    return key.removesuffix(".png") + "-plain.png"
+from tortodelova.storage import ImageStore, plain_image_key
 
 
 def reletter(*, session: Session, store: ImageStore, user: User, generation_id: str, inscription) -> Generation:
@@ -38,7 +34,7 @@ def reletter(*, session: Session, store: ImageStore, user: User, generation_id: 
         plain = []
     else:
         if not plain:  # keep the untouched pictures first: whatever fails later, they are safe
-            plain = [plain_key(key) for key in keys]
+            plain = [plain_image_key(key) for key in keys]
             for key, data in zip(plain, sources):
                 store.put(key, data)
         for key, data in zip(keys, sources):

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tortodelova.db import session_scope, utcnow
 from tortodelova.generation.models import Generation
+
+if TYPE_CHECKING:  # types only
+    from tortodelova.generation.worker.context import WorkerContext
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +63,7 @@ def claim_partners(*, session: Session, lead: Generation, worker: str, limit: in
 class Heartbeat(threading.Thread):
     """Keeps heartbeat_at fresh while the jobs run, so the sweeper can tell a slow job from a dead worker."""
 
-    def __init__(self, ctx, generation_ids: list[str]):
+    def __init__(self, ctx: WorkerContext, generation_ids: list[str]):
         super().__init__(daemon=True, name=f"heartbeat-{generation_ids[0][:8]}")
         self.ctx, self.generation_ids, self.stopped = ctx, generation_ids, threading.Event()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tortodelova.db import session_scope
 from tortodelova.errors import ServiceUnavailable
@@ -17,6 +18,10 @@ from tortodelova.generation.worker.progress import Progress, note_cancels, set_p
 from tortodelova.pipeline import prompts
 from tortodelova.pipeline.errors import GenerationCancelled, PipelineError
 from tortodelova.pipeline.lettering import Inscription  # the lettering to draw (request or quoted text)
+
+if TYPE_CHECKING:  # types only
+    from tortodelova.generation.worker.context import WorkerContext
+    from tortodelova.pipeline.requests import ImageResult
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +57,7 @@ class Job:
         return len(self.generation.seeds)
 
 
-def run(ctx, generation_id: str) -> str:
+def run(ctx: WorkerContext, generation_id: str) -> str:
     """Run this generation (and, on a GPU, up to BATCH_MAX_JOBS-1 queued look-alikes in the same batch) to a final
     state. Returns this generation's final status ("skipped" when it was not queued any more)."""
     with session_scope(ctx.session_factory) as session:
@@ -81,7 +86,7 @@ def run(ctx, generation_id: str) -> str:
         return run_jobs(ctx, jobs)[generation_id]
 
 
-def run_jobs(ctx, jobs: list[Job]) -> dict[str, str]:
+def run_jobs(ctx: WorkerContext, jobs: list[Job]) -> dict[str, str]:
     try:
         result = generate(ctx, jobs)
     except GenerationCancelled:
@@ -95,7 +100,7 @@ def run_jobs(ctx, jobs: list[Job]) -> dict[str, str]:
     return {job.id: finish_job(ctx, job, result) for job in jobs}
 
 
-def finish_job(ctx, job: Job, result) -> str:
+def finish_job(ctx: WorkerContext, job: Job, result: ImageResult) -> str:
     if job.cancelled:
         return storing.finish(ctx, job.id, CANCELLED_MESSAGE, status="cancelled")
     try:
@@ -129,7 +134,12 @@ def resolve_inscription(generation: Generation, translation: Translation) -> Ins
     return Inscription(translation.inscription) if translation.inscription else None
 
 
-def prepare(ctx, jobs: list[Job], tokenizer) -> None:
+def _options(inscription: Inscription | None) -> dict | None:
+    """How the lettering is drawn (font, colour, position): the row keeps them next to its text."""
+    return {k: v for k, v in inscription.as_dict().items() if k != "text"} if inscription else None
+
+
+def prepare(ctx: WorkerContext, jobs: list[Job], tokenizer) -> None:
     """Translate every job in one batch and build its prompt for its style (the same path as the preview)."""
     inputs = [TranslationInput(prompt_ru=job.generation.prompt_ru, negative_prompt=job.generation.negative_prompt,
                                prompt_en=job.generation.prompt_en if job.generation.prompt_en_given else None)
@@ -148,12 +158,11 @@ def prepare(ctx, jobs: list[Job], tokenizer) -> None:
         set_progress(ctx, job.id, 0.05, prompt_en=translation.prompt_en,
                      negative_prompt_en=translation.negative_prompt_en or None,
                      inscription=job.inscription.text if job.inscription else None,
-                     inscription_options=({"font": job.inscription.font, "color": job.inscription.color,
-                                           "position": job.inscription.position} if job.inscription else None),
+                     inscription_options=_options(job.inscription),
                      params=job.params)
 
 
-def generate(ctx, jobs: list[Job]):
+def generate(ctx: WorkerContext, jobs: list[Job]) -> ImageResult:
     from tortodelova.pipeline.generator import ImageRequest
 
     # 1. Translate and build each job's prompt for its style.

@@ -7,6 +7,11 @@ pictures the generator made for it, and returns what to store: `images` (shown, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only
+    from tortodelova.generation.worker.context import WorkerContext
+    from tortodelova.generation.worker.orchestrate import Job
 
 
 @dataclass
@@ -15,7 +20,7 @@ class Finished:
     plain: list | None = None  # set only when `images` were changed (lettering drawn)
 
 
-def postprocess(ctx, job, images: list) -> Finished:
+def postprocess(ctx: WorkerContext, job: Job, images: list) -> Finished:
     """SD's pictures as they are, or, with an inscription, lettered copies plus the untouched pictures."""
     if job.inscription is None:
         return Finished(images=list(images))

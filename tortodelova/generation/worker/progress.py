@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -10,23 +11,27 @@ from tortodelova.db import session_scope, utcnow
 from tortodelova.generation.models import Generation
 from tortodelova.pipeline.errors import GenerationCancelled
 
+if TYPE_CHECKING:  # types only
+    from tortodelova.generation.worker.context import WorkerContext
+    from tortodelova.generation.worker.orchestrate import Job
+
 PROGRESS_WRITE_INTERVAL = 0.5
 
 
-def set_progress(ctx, generation_id: str, progress: float, **values) -> None:
+def set_progress(ctx: WorkerContext, generation_id: str, progress: float, **values) -> None:
     with session_scope(ctx.session_factory) as session:
         session.execute(update(Generation).where(Generation.id == generation_id)
                         .values(progress=progress, heartbeat_at=utcnow(), **values))
         session.commit()
 
 
-def cancel_flags(ctx, generation_ids: list[str]) -> dict[str, bool]:
+def cancel_flags(ctx: WorkerContext, generation_ids: list[str]) -> dict[str, bool]:
     with session_scope(ctx.session_factory) as session:
         return dict(session.execute(select(Generation.id, Generation.cancel_requested)
                                     .where(Generation.id.in_(generation_ids))).all())
 
 
-def note_cancels(ctx, jobs) -> None:
+def note_cancels(ctx: WorkerContext, jobs: list[Job]) -> None:
     flags = cancel_flags(ctx, [job.id for job in jobs])
     for job in jobs:
         job.cancelled = job.cancelled or bool(flags.get(job.id))
@@ -42,7 +47,7 @@ class Progress:
     """Step callback for a batch: writes progress and each job's latent preview (throttled) and notes cancels.
     A cancelled job in a shared batch is dropped at the end; when every job is cancelled the batch stops."""
 
-    def __init__(self, ctx, jobs: list, start: float = 0.05, end: float = 0.9):
+    def __init__(self, ctx: WorkerContext, jobs: list[Job], start: float = 0.05, end: float = 0.9):
         self.ctx, self.jobs, self.start, self.end = ctx, jobs, start, end
         self._last_write = 0.0
         self.seconds = 0.0  # time spent in here (PNG previews, database writes, cancel checks), for the timings

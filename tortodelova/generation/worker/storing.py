@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -13,7 +14,12 @@ from tortodelova.generation.models import Generation
 from tortodelova.generation.worker.postprocess import Finished
 from tortodelova.generation.worker.progress import set_progress
 from tortodelova.pipeline.errors import PipelineError
-from tortodelova.storage import image_key
+from tortodelova.storage import image_key, plain_image_key
+
+if TYPE_CHECKING:  # types only
+    from tortodelova.generation.worker.context import WorkerContext
+    from tortodelova.generation.worker.orchestrate import Job
+    from tortodelova.pipeline.requests import ImageResult
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +28,7 @@ def owner_prefix(generation: Generation) -> str:
     return f"users/{generation.user_id}" if generation.user_id is not None else "guests"
 
 
-def _metadata(job, result, seed) -> dict[str, str]:
+def _metadata(job: Job, result: ImageResult, seed: int) -> dict[str, str]:
     generation = job.generation
     return {
         "prompt": job.built.prompt, "negative_prompt": job.built.negative_prompt,
@@ -33,7 +39,7 @@ def _metadata(job, result, seed) -> dict[str, str]:
     }
 
 
-def store(ctx, job, finished: Finished, result) -> None:
+def store(ctx: WorkerContext, job: Job, finished: Finished, result: ImageResult) -> None:
     """Store the job's images (and their plain copies, when lettering changed them)."""
     from tortodelova.pipeline.generator import png_bytes
 
@@ -46,14 +52,14 @@ def store(ctx, job, finished: Finished, result) -> None:
         job.stored.append(key)
         ctx.store.put(key, png_bytes(image, metadata))
         if finished.plain is not None:
-            plain_key = key.removesuffix(".png") + "-plain.png"
+            plain_key = plain_image_key(key)
             job.plain_stored.append(plain_key)
             ctx.store.put(plain_key, png_bytes(finished.plain[index], metadata))
         if index + 1 < len(finished.images):  # the last one's 1.0 comes with the final state, in the same write
             set_progress(ctx, generation.id, 0.9 + 0.1 * (index + 1) / len(finished.images))
 
 
-def load_init_image(ctx, generation: Generation):
+def load_init_image(ctx: WorkerContext, generation: Generation):
     from PIL import Image
 
     if generation.init_upload_id is not None:  # a customer's reference photo (issue 12)
@@ -70,7 +76,7 @@ def load_init_image(ctx, generation: Generation):
     return image.resize((generation.width, generation.height))
 
 
-def finish_succeeded(ctx, job) -> str:
+def finish_succeeded(ctx: WorkerContext, job: Job) -> str:
     generation = job.generation
     params = dict(job.params)
     if job.plain_stored:
@@ -102,13 +108,13 @@ def finish_succeeded(ctx, job) -> str:
     return "succeeded"
 
 
-def finish(ctx, generation_id: str, error: str, status: str = "failed") -> str:
+def finish(ctx: WorkerContext, generation_id: str, error: str, status: str = "failed") -> str:
     with session_scope(ctx.session_factory) as session:
         lifecycle.finish_failed(session=session, generation_id=generation_id, error=error, status=status)
     return status
 
 
-def cleanup(ctx, keys: list[str]) -> None:
+def cleanup(ctx: WorkerContext, keys: list[str]) -> None:
     for key in keys:
         try:
             ctx.store.delete(key)

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
 from tortodelova.db import session_scope, utcnow
 from tortodelova.generation import lifecycle
 from tortodelova.generation.models import Generation
+
+if TYPE_CHECKING:  # types only
+    from tortodelova.generation.worker.context import WorkerContext
 
 logger = logging.getLogger(__name__)
 WORKER_DIED = "Обработчик заданий остановился. Кредиты возвращены."
@@ -52,7 +56,7 @@ def _reenqueue_lost(session, settings, now, pending_ids, enqueue, report) -> Non
         report["reenqueued"].append(generation_id)
 
 
-def sweep(*, ctx, pending_ids: set[str], enqueue) -> dict:
+def sweep(*, ctx: WorkerContext, pending_ids: set[str], enqueue) -> dict:
     now = utcnow()
     report = {"requeued": [], "failed": [], "reenqueued": []}
     with session_scope(ctx.session_factory) as session:
