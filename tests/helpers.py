@@ -1,4 +1,4 @@
-"""Small helpers shared by tests (fixtures live in the root conftest.py)."""
+"""Small helpers shared by tests (fixtures live in tests/conftest.py and tests/stack.py)."""
 from __future__ import annotations
 
 import os
@@ -25,6 +25,38 @@ def free_port() -> int:
 def s3_settings(endpoint: str, bucket: str) -> dict:
     return {"s3_endpoint": endpoint, "s3_access_key": S3_ACCESS_KEY, "s3_secret_key": S3_SECRET_KEY,
             "s3_bucket": bucket, "s3_public_endpoint": endpoint}
+
+
+BOTH_STORES = ["local", "s3"]
+
+
+def both_stores(test):
+    """Run `test` on the local store and on real S3: for the tests whose behaviour depends on the store."""
+    import pytest
+
+    return pytest.mark.parametrize("storage_settings", BOTH_STORES, indirect=True)(test)
+
+
+def store_settings(request) -> dict:
+    """The settings of the store a `storage_settings` parameter names: {} for the local one, a fresh bucket on S3."""
+    if request.param == "local":
+        return {}
+    return s3_settings(request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket"))
+
+
+def wait_until(condition, *, timeout: float, interval: float = 0.1, message: str = "condition not met"):
+    """Call `condition()` until it returns something truthy, and return that; fail with `message` after `timeout`
+    seconds. `message` may be a callable, for a message built from the last state."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message() if callable(message) else f"{message} after {timeout}s")
+        time.sleep(interval)
 
 
 def wait_for_health(url: str, *, timeout: float, alive=lambda: True) -> None:

@@ -17,7 +17,7 @@ from tortodelova.pipeline import lettering
 
 
 def tesseract_or_skip():
-    from conftest import skip_or_fail
+    from tests.conftest import skip_or_fail
 
     if shutil.which("tesseract") is None:
         skip_or_fail("no tesseract (apt-get install tesseract-ocr tesseract-ocr-rus)")

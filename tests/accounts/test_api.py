@@ -16,18 +16,13 @@ from tortodelova.errors import Conflict
 LONG_CYRILLIC = "ПарольДляКондитерскойМастикаБезеГанашЗеркальнаяГлазурь"  # 54 chars, 108 bytes in UTF-8
 
 
-@pytest.fixture(params=["sqlite"])
-def storage_settings(request):  # accounts do not touch images: the local store is enough here
-    return {}
-
-
-def test_register_login_me_with_normalised_email_and_long_cyrillic_password(client):
+def test_register_login_me_with_normalised_email_and_long_cyrillic_password(client, settings):
     assert len(LONG_CYRILLIC.encode()) > 72
     r = client.post("/api/auth/register", json={"email": "  Masha.Tort@Example.COM ", "password": LONG_CYRILLIC})
     assert r.status_code == 201, r.text
     user = r.json()
     assert user["email"] == "masha.tort@example.com"
-    assert user["role"] == "user" and user["balance"] == 30
+    assert user["role"] == "user" and user["balance"] == settings.welcome_credits
     assert {"id", "email", "role", "balance", "created_at"} <= user.keys()
 
     form = client.post("/api/auth/login", data={"username": "MASHA.TORT@example.com ", "password": LONG_CYRILLIC})

@@ -2,11 +2,6 @@
 import pytest
 
 
-@pytest.fixture
-def storage_settings():
-    return {}  # the profile never touches the image store
-
-
 def test_profile_starts_empty_and_patches_field_by_field(client, register):
     _, headers = register()
     assert client.get("/api/me/profile", headers=headers).json() == {"display_name": None, "contact": None}

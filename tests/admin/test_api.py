@@ -6,11 +6,6 @@ import pytest
 from tortodelova.billing import service as billing
 
 
-@pytest.fixture(params=["local"])
-def storage_settings(request):
-    return {}
-
-
 @pytest.fixture
 def admin(client, services, settings):
     from tortodelova.accounts.service import ensure_admin

@@ -16,11 +16,6 @@ from tortodelova.errors import Conflict, InsufficientCredits, InvalidInput
 from tortodelova.generation.models import Generation
 
 
-@pytest.fixture(params=["local"])
-def storage_settings(request):
-    return {}
-
-
 def make_user(services, settings, email="baker@example.com", balance=None):
     with services.session() as session:
         user = onboarding.register(session=session, settings=settings, email=email, password="password-123")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 import subprocess
-import time
 
 from PIL import Image
 from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in tests/ui/browser.py)
 
+from tests.helpers import wait_until
 from tests.ui.browser import Screens, new_page, open_tab, signed_in, toast
 from tests.ui.conftest import browser, fresh_app  # noqa: F401 - fixtures
 from tortodelova.accounts import service as accounts
@@ -26,15 +26,13 @@ def finished_design(app, email: str) -> str:
         generation_id = generation_service.submit(
             session=session, settings=app.settings, queue=app.services.queue, user=user,
             request=parse_request({"prompt": PROMPT, "quality": "fast"})).id
-    deadline = time.time() + 180
-    while time.time() < deadline:
+    def final_status():
         with app.services.session_factory() as session:
             status = session.get(Generation, generation_id).status
-        if status in ("succeeded", "failed", "cancelled"):
-            assert status == "succeeded"
-            return generation_id
-        time.sleep(0.2)
-    raise AssertionError("the design did not finish")
+        return status if status in ("succeeded", "failed", "cancelled") else None
+
+    assert wait_until(final_status, timeout=180, interval=0.2, message="the design did not finish") == "succeeded"
+    return generation_id
 
 
 def auth_cookie(context) -> str | None:

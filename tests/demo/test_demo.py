@@ -6,6 +6,7 @@ import threading
 
 from fastapi.testclient import TestClient
 
+from tests.helpers import wait_until
 from tortodelova.generation.models import Generation
 
 
@@ -94,13 +95,13 @@ def test_demo_design_visible_to_its_visitor_then_claimed_once(stack):
     demo = r.json()
     assert demo["cost"] == 0 and demo["quality"] == "fast" and demo["variants"] == 1
     token, generation_id = demo["claim_token"], demo["id"]
-    import time
 
-    deadline = time.time() + 60
-    while (body := stack.client.get(f"/api/demo/generations/{generation_id}").json())["status"] != "succeeded":
-        assert body["status"] in ("queued", "running"), body
-        assert time.time() < deadline
-        time.sleep(0.1)
+    def finished():
+        body = stack.client.get(f"/api/demo/generations/{generation_id}").json()
+        assert body["status"] in ("queued", "running", "succeeded"), body
+        return body if body["status"] == "succeeded" else None
+
+    body = wait_until(finished, timeout=60, message="the demo design did not finish")
     assert body["inscription"]["text"] == "Люблю"  # v2: the inscription is an object
     assert stack.client.get(body["images"][0]["url"]).status_code == 200  # by the guest cookie
 

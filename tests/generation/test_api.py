@@ -87,13 +87,13 @@ def test_variation_of_own_design(stack):
 
 
 def test_not_enough_credits_is_402_and_charges_nothing(stack):
-    headers = stack.user()  # 30 welcome credits
+    headers = stack.user()  # the welcome credits only
     r = stack.client.post("/api/generations", headers=headers, json={"prompt": "торт", "variants": 4,
                                                                      "size": "portrait"})
     assert r.status_code == 402
     assert "Недостаточно кредитов" in r.json()["detail"]
     assert stack.client.get("/api/generations", headers=headers).json()["total"] == 0
-    assert ledger_ok(stack, headers)["balance"] == 30
+    assert ledger_ok(stack, headers)["balance"] == stack.settings.welcome_credits
 
 
 @pytest.mark.parametrize("body,fragment", [
@@ -111,7 +111,7 @@ def test_bad_generation_requests(make_stack, body, fragment):
     assert 400 <= r.status_code < 500 and r.status_code != 402, r.text
     assert fragment in r.json()["detail"]
     assert stack.client.get("/api/generations", headers=headers).json()["total"] == 0
-    assert ledger_ok(stack, headers)["balance"] == 30
+    assert ledger_ok(stack, headers)["balance"] == stack.settings.welcome_credits
 
 
 def test_cancel_queued_refunds_at_once(make_stack):
@@ -122,7 +122,7 @@ def test_cancel_queued_refunds_at_once(make_stack):
     r = stack.client.post(f"/api/generations/{generation_id}/cancel", headers=headers)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert kinds(stack, generation_id) == ["charge", "refund"]
-    assert ledger_ok(stack, headers)["balance"] == 30
+    assert ledger_ok(stack, headers)["balance"] == stack.settings.welcome_credits
     assert stack.client.post(f"/api/generations/{generation_id}/cancel", headers=headers).status_code == 409
     # The worker that picks the stale task later skips it.
     stack.start_consumer()

@@ -7,22 +7,21 @@ import time
 from sqlalchemy import event
 
 from tests.generation.helpers import kinds, ledger_ok
+from tests.helpers import wait_until
 from tortodelova.accounts.models import User
-from tortodelova.generation.image_links import SignedLinks
 from tortodelova.billing.models import Transaction
 from tortodelova.generation import service
+from tortodelova.generation.image_links import SignedLinks
 from tortodelova.generation.models import Generation
 
 
 def _wait_status(stack, generation_id, statuses, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    def status():
         with stack.services.session() as session:
-            status = session.get(Generation, generation_id).status
-        if status in statuses:
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"{generation_id} still {status}")
+            current = session.get(Generation, generation_id).status
+        return current if current in statuses else None
+
+    return wait_until(status, timeout=timeout, message=f"{generation_id} not {statuses}")
 
 
 def test_deleting_a_running_design_refunds_once_and_the_ledger_keeps_its_link(make_stack):
@@ -42,7 +41,7 @@ def test_deleting_a_running_design_refunds_once_and_the_ledger_keeps_its_link(ma
         rows = session.query(Transaction).filter(Transaction.kind.in_(("charge", "refund"))).all()
         assert {t.generation_id for t in rows} == {generation_id}
         assert session.get(Generation, generation_id).image_keys == []
-    assert ledger_ok(stack, headers)["balance"] == 30
+    assert ledger_ok(stack, headers)["balance"] == stack.settings.welcome_credits
 
 
 def test_deleting_a_queued_design_refunds_at_once(make_stack):
@@ -51,7 +50,7 @@ def test_deleting_a_queued_design_refunds_at_once(make_stack):
     generation_id = stack.client.post("/api/generations", headers=headers, json={"prompt": "торт"}).json()["id"]
     assert stack.client.delete(f"/api/generations/{generation_id}", headers=headers).status_code == 204
     assert kinds(stack, generation_id) == ["charge", "refund"]
-    assert ledger_ok(stack, headers)["balance"] == 30
+    assert ledger_ok(stack, headers)["balance"] == stack.settings.welcome_credits
     assert stack.client.delete(f"/api/generations/{generation_id}", headers=headers).status_code == 404
     assert kinds(stack, generation_id) == ["charge", "refund"]
 

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.generation.helpers import kinds, ledger_ok
+from tests.helpers import wait_until
 from tortodelova.billing import service as billing
 from tortodelova.generation.models import Generation
 from tortodelova.generation.worker import WorkerContext
@@ -98,18 +99,14 @@ def test_cancel_running_stops_at_next_step(make_stack):
                                       json={"prompt": "торт", "quality": "standard"}).json()["id"]
     running = stack.wait(generation_id, headers, statuses=("running",))
     assert running["status"] == "running"
-    import time
-
-    deadline = time.time() + 30
-    while stack.client.get(f"/api/generations/{generation_id}", headers=headers).json()["progress"] <= 0.05:
-        assert time.time() < deadline
-        time.sleep(0.1)
+    wait_until(lambda: stack.client.get(f"/api/generations/{generation_id}", headers=headers).json()["progress"] > 0.05,
+               timeout=30, message="no progress past the translation")
     r = stack.client.post(f"/api/generations/{generation_id}/cancel", headers=headers)
     assert r.status_code == 200
     done = stack.wait(generation_id, headers)
     assert done["status"] == "cancelled" and done["progress"] < 0.9
     assert kinds(stack, generation_id) == ["charge", "refund"]
-    assert ledger_ok(stack, headers)["balance"] == 30
+    assert ledger_ok(stack, headers)["balance"] == stack.settings.welcome_credits
 
 
 def test_preview_while_running(make_stack):
@@ -117,15 +114,12 @@ def test_preview_while_running(make_stack):
     headers = stack.user()
     generation_id = stack.client.post("/api/generations", headers=headers,
                                       json={"prompt": "торт", "quality": "standard"}).json()["id"]
-    import time
 
-    deadline = time.time() + 60
-    while True:
+    def preview():
         r = stack.client.get(f"/api/generations/{generation_id}/preview", headers=headers)
-        if r.status_code == 200:
-            break
-        assert time.time() < deadline, "no preview seen"
-        time.sleep(0.1)
+        return r if r.status_code == 200 else None
+
+    r = wait_until(preview, timeout=60, message="no preview seen")
     assert Image.open(io.BytesIO(r.content)).size == (256, 256)  # previews are drawn small (shown ≤ 320 px)
     assert stack.wait(generation_id, headers)["status"] == "succeeded"
     # The stage timings are kept with the parameters (benchmarks.service reads them to break the overhead down).

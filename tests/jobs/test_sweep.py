@@ -47,7 +47,7 @@ def test_stale_job_without_attempts_left_fails_with_one_refund(make_stack):
     body = stack.client.get(f"/api/generations/{generation_id}", headers=headers).json()
     assert body["status"] == "failed" and "Кредиты возвращены" in body["error"]
     assert kinds(stack, generation_id) == ["charge", "refund"]
-    assert ledger_ok(stack, headers)["balance"] == 30
+    assert ledger_ok(stack, headers)["balance"] == stack.settings.welcome_credits
 
 
 def test_queued_job_lost_from_the_queue_is_enqueued_again(make_stack):

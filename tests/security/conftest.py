@@ -17,11 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "кремовый-торт-123"
 
 
-@pytest.fixture(params=["local"])
-def storage_settings(request):  # these regressions are about the edge, tokens and the ledger, not about S3
-    return {}
-
-
 @pytest.fixture
 def admin_headers(client, services, settings):
     """Headers of a signed-in admin (created the way the operator does it)."""

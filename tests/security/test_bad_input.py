@@ -31,14 +31,14 @@ def test_nul_bytes_anywhere_are_refused_at_the_edge(client, register, admin_head
 
 
 @pytest.mark.parametrize("amount", ["²", "٣", "1²", "¹⁰"])
-def test_unicode_digits_in_amounts_are_422(client, register, admin_headers, amount):
+def test_unicode_digits_in_amounts_are_422(client, register, admin_headers, settings, amount):
     user, headers = register()
     r = client.post("/api/me/deposit", json={"amount": amount}, headers=headers)
     assert r.status_code == 422 and "Сумма" in r.json()["detail"], r.text
     r = client.post(f"/api/admin/users/{user['id']}/balance", json={"amount": amount, "reason": "тест"},
                     headers=admin_headers)
     assert r.status_code == 422, r.text
-    assert client.get("/api/me/balance", headers=headers).json()["balance"] == 30
+    assert client.get("/api/me/balance", headers=headers).json()["balance"] == settings.welcome_credits
 
 
 def test_huge_numbers_in_queries_and_paths_are_4xx(client, register, admin_headers):

@@ -163,7 +163,7 @@ def test_self_topup_can_be_turned_off(make_settings, database_url):
         user = accounts.get_by_email(session=session, email="c@example.com")
         with pytest.raises(SelfTopupDisabled):
             billing.deposit(session=session, user=user, amount=100)
-        assert billing.balance_of(session=session, user_id=user.id) == 30
+        assert billing.balance_of(session=session, user_id=user.id) == services.settings.welcome_credits
     services.engine.dispose()
 
 

@@ -7,11 +7,6 @@ from fastapi.testclient import TestClient
 from tests.helpers import free_port
 
 
-@pytest.fixture(params=["local"])
-def storage_settings(request):
-    return {}
-
-
 def test_health(client):
     assert client.get("/health").json() == {"status": "ok"}
     body = client.get("/api/health").json()

@@ -4,11 +4,11 @@ and in the toasts.
 """
 from __future__ import annotations
 
-import time
 
 import pytest
 from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
 
+from tests.helpers import wait_until
 from tests.ui.browser import JOB_TIMEOUT_MS, VIEWPORTS, Screens, new_page, open_tab, signed_in, toast, usable
 from tests.ui.conftest import ADMIN_PASSWORD
 from tortodelova.accounts import service as accounts
@@ -42,13 +42,16 @@ def xss_user(app) -> str:
 
 
 def share_when_done(app, generation_id: str) -> str:
-    deadline = time.monotonic() + JOB_TIMEOUT_MS / 1000
     with app.services.session_factory() as session:
         user = accounts.get_by_email(session=session, email=XSS_EMAIL)
-        while (status := session.get(Generation, generation_id).status) not in FINAL_STATUSES:
-            assert time.monotonic() < deadline, "the design was not drawn"
-            time.sleep(0.2)
+
+        def final_status():
             session.expire_all()
+            status = session.get(Generation, generation_id).status
+            return status if status in FINAL_STATUSES else None
+
+        status = wait_until(final_status, timeout=JOB_TIMEOUT_MS / 1000, interval=0.2,
+                            message="the design was not drawn")
         assert status == "succeeded", status
         return generation_service.share(session=session, user=user, generation_id=generation_id).token
 

@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from tests.helpers import both_stores
+
 
 def picture(fmt: str = "PNG", size=(120, 80), mode="RGB", **save) -> bytes:
     image = Image.new(mode, size, (200, 120, 60) if mode == "RGB" else None)
@@ -43,6 +45,7 @@ def stored(client, upload_id: str) -> tuple[str, bytes]:
     return key, services.store.get(key)
 
 
+@both_stores
 @pytest.mark.parametrize("fmt, content_type", [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
 def test_each_format_is_stored_re_encoded_in_the_owners_space(client, register, fmt, content_type):
     user, headers = register()
@@ -58,6 +61,7 @@ def test_each_format_is_stored_re_encoded_in_the_owners_space(client, register, 
         assert image.format == "JPEG" and image.size == (120, 80)
 
 
+@both_stores
 def test_exif_rotation_is_applied_and_the_metadata_dropped(client, register):
     _, headers = register()
     exif = Image.Exif()
@@ -78,6 +82,7 @@ def test_exif_rotation_is_applied_and_the_metadata_dropped(client, register):
         assert blue > 150 and red < 100
 
 
+@both_stores
 def test_transparent_png_is_flattened_on_white(client, register):
     _, headers = register()
     r = upload(client, headers, picture("PNG", mode="RGBA", size=(100, 100)))
@@ -169,6 +174,7 @@ def _headers(client) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+@both_stores
 def test_an_oversized_file_is_refused_with_413_and_nothing_is_stored(small_limit_client):
     from sqlalchemy import func, select
 
@@ -192,6 +198,7 @@ def test_an_oversized_file_is_refused_with_413_and_nothing_is_stored(small_limit
     assert r.status_code == 413
 
 
+@both_stores
 def test_delete_own_upload_removes_the_object_and_others_get_404(client, register):
     from tortodelova.storage import ObjectMissing
 

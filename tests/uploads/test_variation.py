@@ -1,5 +1,5 @@
 """A variation of a customer's photo (img2img) through the real worker on the tiny models, SQLite and PostgreSQL,
-local store and S3: charged like any generation; another user's (or a deleted) photo is not found."""
+local store and S3: charged like any generation; another user's (or a deleted) photo is not found (no worker needed)."""
 from __future__ import annotations
 
 import io
@@ -7,6 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from tests.helpers import both_stores
 from tests.uploads.test_api import picture
 
 
@@ -17,8 +18,8 @@ def photo(colour) -> bytes:
     return out.getvalue()
 
 
-def upload(stack, headers, data) -> str:
-    r = stack.client.post("/api/uploads", headers=headers, files={"file": ("photo.jpg", data, "image/jpeg")})
+def upload(client, headers, data) -> str:
+    r = client.post("/api/uploads", headers=headers, files={"file": ("photo.jpg", data, "image/jpeg")})
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -32,10 +33,11 @@ def pixels(stack, url, headers) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(r.content)).convert("RGB"), dtype=np.float64)
 
 
+@both_stores
 def test_variation_of_an_uploaded_photo_is_charged_like_any_generation(stack):
     headers = stack.user(deposit=100)
-    red = upload(stack, headers, photo((220, 30, 30)))
-    blue = upload(stack, headers, photo((30, 30, 220)))
+    red = upload(stack.client, headers, photo((220, 30, 30)))
+    blue = upload(stack.client, headers, photo((30, 30, 220)))
     balance = stack.client.get("/api/me/balance", headers=headers).json()["balance"]
     from tortodelova.billing.pricing import price
 
@@ -58,18 +60,18 @@ def test_variation_of_an_uploaded_photo_is_charged_like_any_generation(stack):
     assert red_mean[0] - red_mean[2] > blue_mean[0] - blue_mean[2]
 
 
-def test_another_users_or_a_deleted_photo_is_not_found_and_not_charged(stack):
-    owner = stack.user(deposit=100)
-    stranger = stack.user(deposit=100)
-    upload_id = upload(stack, owner, picture("PNG"))
-    before = stack.client.get("/api/me/balance", headers=stranger).json()["balance"]
+def test_another_users_or_a_deleted_photo_is_not_found_and_not_charged(client, register):
+    """Refused before anything is charged or queued: the plain app (no worker, no models) is enough."""
+    _owner, owner = register()
+    _stranger, stranger = register()
+    upload_id = upload(client, owner, picture("PNG"))
+    before = client.get("/api/me/balance", headers=stranger).json()["balance"]
 
-    r = stack.client.post("/api/generations", headers=stranger,
-                          json={"prompt": "Торт", "init_upload_id": upload_id})
+    r = client.post("/api/generations", headers=stranger, json={"prompt": "Торт", "init_upload_id": upload_id})
     assert r.status_code == 404, r.text
     assert "Фото-образец не найдено" in r.json()["detail"]
-    assert stack.client.get("/api/me/balance", headers=stranger).json()["balance"] == before
+    assert client.get("/api/me/balance", headers=stranger).json()["balance"] == before
 
-    assert stack.client.delete(f"/api/uploads/{upload_id}", headers=owner).status_code == 204
-    r = stack.client.post("/api/generations", headers=owner, json={"prompt": "Торт", "init_upload_id": upload_id})
+    assert client.delete(f"/api/uploads/{upload_id}", headers=owner).status_code == 204
+    r = client.post("/api/generations", headers=owner, json={"prompt": "Торт", "init_upload_id": upload_id})
     assert r.status_code == 404

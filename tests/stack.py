@@ -1,22 +1,14 @@
-"""A real in-process Huey consumer (SqliteHuey, one worker thread) over the real app, with the tiny models."""
+"""The one stack fixture module: a real in-process Huey consumer (SqliteHuey, one worker thread) over the real app,
+with the tiny models. `stack`, `make_stack` and `worker_settings` are imported by tests/conftest.py, so every folder
+has them."""
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-
-@pytest.fixture(params=["local"])
-def storage_settings(request):
-    """The local store by default; a test that depends on the store asks for both with
-    `@pytest.mark.parametrize("storage_settings", ["local", "s3"], indirect=True)` (real S3: SeaweedFS)."""
-    if request.param == "local":
-        return {}
-    from tests.helpers import s3_settings
-
-    return s3_settings(request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket"))
+from tests.helpers import wait_until
 
 
 @pytest.fixture
@@ -75,13 +67,14 @@ class Stack:
         return headers
 
     def wait(self, generation_id, headers, *, statuses=("succeeded", "failed", "cancelled"), timeout=120):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            body = self.client.get(f"/api/generations/{generation_id}", headers=headers).json()
-            if body["status"] in statuses:
-                return body
-            time.sleep(0.1)
-        raise AssertionError(f"generation {generation_id} still {body['status']} after {timeout}s")
+        last = {}
+
+        def done():
+            last.update(self.client.get(f"/api/generations/{generation_id}", headers=headers).json())
+            return last if last["status"] in statuses else None
+
+        return wait_until(done, timeout=timeout,
+                          message=lambda: f"generation {generation_id} still {last.get('status')} after {timeout}s")
 
 
 @pytest.fixture
