@@ -96,12 +96,14 @@ def test_demo_design_visible_to_its_visitor_then_claimed_once(stack):
     assert demo["cost"] == 0 and demo["quality"] == "fast" and demo["variants"] == 1
     token, generation_id = demo["claim_token"], demo["id"]
 
-    def finished():
-        body = stack.client.get(f"/api/demo/generations/{generation_id}").json()
-        assert body["status"] in ("queued", "running", "succeeded"), body
-        return body if body["status"] == "succeeded" else None
+    last = {}
 
-    body = wait_until(finished, timeout=60, message="the demo design did not finish")
+    def finished():
+        last.update(stack.client.get(f"/api/demo/generations/{generation_id}").json())
+        assert last["status"] in ("queued", "running", "succeeded"), last
+        return dict(last) if last["status"] == "succeeded" else None
+
+    body = wait_until(finished, timeout=120, message=lambda: f"the demo design is still {last.get('status')}")
     assert body["inscription"]["text"] == "Люблю"  # v2: the inscription is an object
     assert stack.client.get(body["images"][0]["url"]).status_code == 200  # by the guest cookie
 
