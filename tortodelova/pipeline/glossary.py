@@ -31,11 +31,15 @@ CATEGORIES = {
     "coatings": "coatings and finishes",
     "creams": "creams and fillings",
     "sponges": "sponge and dough kinds",
-    "cakes": "classic and national cakes and desserts",
+    "cakes": "desserts and pastries by kind",
+    "named": "classic and Soviet cakes by name",
     "decorations": "decorations and their materials",
+    "fruit": "berries, fruit and nuts",
+    "construction": "construction and decor elements",
     "techniques": "techniques",
     "shapes": "shapes and constructions",
     "occasions": "occasions and themes",
+    "folk": "folk crafts and decorative traditions",
     "colours": "colours and shades",
 }
 
