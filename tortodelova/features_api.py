@@ -7,6 +7,7 @@ def routers() -> list:
     from tortodelova.profile.views import router as profile
     from tortodelova.cards.views import router as cards
     from tortodelova.inscriptions.views import router as inscriptions
+    from tortodelova.terms.views import router as terms
     from tortodelova.uploads.views import router as uploads
 
-    return [uploads, inscriptions, cards, profile]
+    return [uploads, inscriptions, cards, profile, terms]
