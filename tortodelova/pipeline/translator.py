@@ -117,7 +117,9 @@ class Translator:
             if has_cyrillic(source)
             for sentence in _split_sentences(source)
         ]
-        translated = dict(zip(sentences, self._generate(list(dict.fromkeys(sentences)))))
+        # Each distinct sentence once (two texts may share one): its translation is looked up by the sentence.
+        unique = list(dict.fromkeys(sentences))
+        translated = dict(zip(unique, self._generate(unique)))
         results = []
         for text, (source, terms) in zip(texts, prepared):
             if has_cyrillic(source):
