@@ -1,0 +1,1 @@
+from tests.jobs.conftest import make_stack, stack, storage_settings, worker_settings  # noqa: F401
