@@ -53,20 +53,17 @@ def layout() -> Header:
                                   elem_id="header-profile-name")
         profile_contact = gr.Textbox(label="Контакт (телефон, мессенджер, сайт)", max_length=profile.CONTACT_MAX,
                                      elem_id="header-profile-contact")
-        with gr.Row():
-            profile_save_btn = gr.Button("Сохранить профиль", size="sm", variant="primary",
-                                         elem_id="header-profile-save")
-            profile_close_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="header-profile-close")
-        gr.Markdown("**Мои термины** — названия вашей кондитерской и как их понимать: в ваших описаниях они "
-                    "переводятся так, как вы написали, раньше общего глоссария. Видны только вам.",
-                    elem_id="header-terms-intro")
+        profile_save_btn = gr.Button("Сохранить профиль", size="sm", variant="primary", elem_id="header-profile-save")
+        gr.HTML("<p><b>Мои термины</b> — названия вашей кондитерской и как их понимать: в ваших описаниях они "
+                "переводятся так, как вы написали, раньше общего глоссария. Видны только вам. Пример строки: "
+                '<code lang="en">вишнёвая поляна = chocolate cake with cherries and whipped cream</code></p>',
+                elem_id="header-terms-intro")
         terms_text = gr.Textbox(label="Один термин в строке: по-русски = по-английски", lines=5, max_lines=14,
-                                max_length=TERMS_TEXT_MAX, elem_id="header-terms",
-                                placeholder="вишнёвая поляна = chocolate cake with cherries and whipped cream\n"
-                                            "фирменный медовик = honey layer cake with walnut crumb sides")
+                                max_length=TERMS_TEXT_MAX, elem_id="header-terms")
         terms_note = gr.Markdown("", elem_id="header-terms-note")
         terms_save_btn = gr.Button("Сохранить мои термины", size="sm", variant="primary",
                                    elem_id="header-terms-save")
+        profile_close_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="header-profile-close")
     # A fixed dialog: whichever button opens it, it appears in view (also on a phone scrolled far down).
     with gr.Column(visible=False, elem_classes=["td-card", "td-auth"], elem_id="auth-panel") as auth_panel:
         auth_note = gr.Markdown("", elem_id="auth-note")
