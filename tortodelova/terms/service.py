@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tortodelova.errors import InvalidInput
@@ -139,6 +138,3 @@ def replace_terms(*, session: Session, user_id: int, items) -> list[dict]:
     session.commit()
     return _items_of(row)
 
-
-def user_ids_with_terms(session: Session) -> list[int]:
-    return list(session.scalars(select(PersonalTerms.user_id).order_by(PersonalTerms.user_id)))

@@ -47,7 +47,8 @@ def open_terms(ctx: Ctx, *, header: account.Header):
 def save_terms(ctx: Ctx, text, *, header: account.Header):
     items = parse_terms(text)
     saved = terms.replace_terms(session=ctx.session, user_id=ctx.user.id, items=items)
-    notify(f"Мои термины сохранены: {len(saved)}. Они уже действуют в ваших описаниях.")
+    notify(f"Мои термины сохранены: {len(saved)}. Они уже действуют в ваших описаниях." if saved
+           else "Список моих терминов пуст: описания переводятся по общему глоссарию.")
     return {header.terms_text: format_terms(saved), header.terms_note: note(saved)}
 
 
