@@ -7,6 +7,8 @@ English short enough to leave the prompt room within CLIP's 77 tokens.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 
@@ -47,8 +49,11 @@ def personal_glossary(*, session: Session, user_id: int | None) -> glossary.Pers
     row = session.get(PersonalTerms, user_id) if user_id is not None else None
     if row is None or not row.items:
         return None
-    return glossary.PersonalGlossary(key=f"{user_id}:{row.version}",
-                                     items=tuple((item["ru"], item["en"]) for item in row.items))
+    items = tuple((item["ru"], item["en"]) for item in row.items)
+    # user and version name the list; the fingerprint of its content makes the key safe where ids repeat (a process
+    # serving two databases, a restored backup): a cached matcher is never another list's
+    fingerprint = hashlib.blake2b(json.dumps(items, ensure_ascii=False).encode(), digest_size=6).hexdigest()
+    return glossary.PersonalGlossary(key=f"{user_id}:{row.version}:{fingerprint}", items=items)
 
 
 def _visible(value: str) -> bool:
