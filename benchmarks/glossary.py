@@ -1,6 +1,6 @@
 """Glossary step speed per prompt, and the terms per category, in one run.
 
-    python -m benchmarks.glossary [--repeats 20] [--json out.json]
+    python -m benchmarks.glossary [--repeats 20] [--personal 200] [--json out.json]
 
 The glossary step is what the translator runs around the model for each new text: ``prepare_source`` (lemmas,
 matching, substitution) and ``fix_translation``. The prompts are the phrasing table of the tests
@@ -11,6 +11,10 @@ matching, substitution) and ``fix_translation``. The prompts are the phrasing ta
 - cold lemma cache: every prompt once with the per-word caches emptied (words never seen before);
 - warm: the same prompts again, ``--repeats`` times (words seen before, the usual case);
 - long prompt: five phrasings joined into one description of about 22 words, cold and warm.
+
+``--personal N``: every prompt also goes through N personal terms of one chef («Мои термины», matched before the
+glossary), as in her preview and jobs; the row «personal terms: compile» is what her first request after a change of
+her list pays (the compiled terms are cached per user and version).
 """
 from __future__ import annotations
 
@@ -31,8 +35,24 @@ def load_corpus(path: Path = CORPUS) -> list[str]:
     return [line.split("\t")[0] for line in lines if line.strip() and not line.startswith("#")]
 
 
+PERSONAL: "glossary.PersonalGlossary | None" = None
+
+
+def personal_terms(count: int) -> "glossary.PersonalGlossary":
+    """``count`` distinct two-word shop names (adjective + noun), the shape chefs give their cakes."""
+    adjectives = ["вишневый", "медовый", "снежный", "зимний", "летний", "солнечный", "лесной", "бархатный",
+                  "нежный", "royal", "фирменный", "домашний", "праздничный", "сказочный", "янтарный", "лунный",
+                  "звездный", "морской", "садовый", "ночной"]
+    nouns = ["поляна", "сад", "вечер", "облако", "сказка", "ветер", "берег", "рассвет", "остров", "замок", "бал"]
+    pairs = [(a, n) for n in nouns for a in adjectives if a.isalpha() and not a.isascii()]
+    items = tuple((f"{a} {n}", f"house cake number {i} with cream and berries")
+                  for i, (a, n) in enumerate(pairs[:count]))
+    assert len(items) == count, f"only {len(pairs)} synthetic terms available"
+    return glossary.PersonalGlossary(key=f"bench:{count}", items=items)
+
+
 def glossary_step(text: str) -> None:
-    source, terms = glossary.prepare_source(text)
+    source, terms = glossary.prepare_source(text, PERSONAL) if PERSONAL else glossary.prepare_source(text)
     glossary.fix_translation(source, terms)
 
 
@@ -57,9 +77,11 @@ def p95(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--personal", type=int, default=0, help="personal terms of one chef, 0..200")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     texts = load_corpus()
+    global PERSONAL
 
     start = time.perf_counter()
     glossary._morph()
@@ -67,6 +89,12 @@ def main() -> None:
     start = time.perf_counter()
     glossary_step(texts[0])
     first_ms = (time.perf_counter() - start) * 1000
+    compile_ms = None
+    if args.personal:
+        PERSONAL = personal_terms(args.personal)
+        start = time.perf_counter()
+        glossary._personal_matcher(PERSONAL)
+        compile_ms = (time.perf_counter() - start) * 1000
 
     clear_word_caches()
     cold = timed_ms(texts)
@@ -81,11 +109,14 @@ def main() -> None:
             ("start-up: data file + matcher + first prompt", [first_ms]),
             ("short prompt, cold lemma cache", cold), ("short prompt, warm", warm),
             ("long prompt (5 phrasings), cold lemma cache", long_cold), ("long prompt (5 phrasings), warm", long_warm)]
+    if compile_ms is not None:
+        rows.insert(2, (f"personal terms: compile {args.personal} (once per user and version)", [compile_ms]))
     rows = [(name, len(ms), statistics.mean(ms), statistics.median(ms), p95(ms), max(ms)) for name, ms in rows]
     words = [len(text.split()) for text in texts]
     long_words = [len(text.split()) for text in long_texts]
     print(f"{len(texts)} short prompts ({statistics.mean(words):.1f} words on average), {len(long_texts)} long ones "
-          f"({statistics.mean(long_words):.1f} words); warm rows: {args.repeats} repeats\n")
+          f"({statistics.mean(long_words):.1f} words); warm rows: {args.repeats} repeats; "
+          f"personal terms: {args.personal}\n")
     print("| glossary step | calls | mean, ms | median, ms | p95, ms | max, ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, count, mean, median, p95_ms, max_ms in rows:
@@ -107,6 +138,7 @@ def main() -> None:
             "timings_ms": [dict(zip(("row", "calls", "mean", "median", "p95", "max"), row)) for row in rows],
             "terms_per_category": dict(terms),
             "spellings_per_category": dict(spellings),
+            "personal_terms": args.personal,
         }
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
 

@@ -23,6 +23,7 @@ ADMIN_ROUTES = [
     ("post", "/api/admin/users/1/block", None), ("post", "/api/admin/users/1/unblock", None),
     ("delete", "/api/admin/users/1", None), ("get", "/api/admin/transactions", None),
     ("get", "/api/admin/generations", None), ("get", "/api/admin/stats", None),
+    ("get", "/api/admin/glossary-misses", None),
 ]
 
 

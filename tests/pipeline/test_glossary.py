@@ -95,8 +95,9 @@ def test_a_hyphenated_compound_is_not_cut_by_a_longer_phrase():
 
 def test_a_quoted_cake_name_takes_its_closing_quote():
     source, terms = prepare_source("торт «Прага» с вишней")
-    assert source == "Praga chocolate cake with glossy chocolate glaze с вишней"
-    assert terms == [Term(ru="торт «Прага»", en="Praga chocolate cake with glossy chocolate glaze")]
+    assert source == "Praga chocolate cake with glossy chocolate glaze с sour cherries"
+    assert terms == [Term(ru="торт «Прага»", en="Praga chocolate cake with glossy chocolate glaze"),
+                     Term(ru="вишней", en="sour cherries")]
 
 
 def test_a_comma_ends_a_phrase():

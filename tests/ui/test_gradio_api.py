@@ -39,10 +39,13 @@ USER = {
     # «Для заказчика» (issue 12: tortodelova/ui/card.py, lettering.py, reference.py)
     "baker_show", "baker_pick", "lettering_preview", "lettering_apply", "card_pdf", "card_png", "profile_save",
     "reference_create", "profile_open", "profile_save_header",
+    # «Мои термины» in «Профиль» (issue 23: tortodelova/ui/terms.py)
+    "terms_open", "terms_save",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
     "admin_block", "admin_unblock", "admin_delete", "admin_generations", "admin_transactions", "admin_stats",
+    "admin_glossary_misses",
 }
 # Server functions hidden from the API that only switch panels and tabs or describe a style (no data, no token).
 UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info"}
@@ -462,3 +465,39 @@ def test_profile_from_the_account_header(live_app, client):
     with live_app.services.session_factory() as session:
         user = session.get(User, _user_id(live_app, "header-profile@example.com"))
         assert (user.display_name, user.contact) == ("Кондитерская «Ваниль»", "@vanil_cakes")
+
+
+def test_my_terms_from_the_profile(live_app, client):
+    """«Мои термины» in «Профиль»: one term a line, saved through the terms service, hers only; a bad line is refused
+    in Russian and changes nothing."""
+    from tortodelova.terms import service as terms
+
+    token = live_app.user("terms@example.com", credits=10)
+    other = live_app.user("terms-other@example.com", credits=10)
+    raw = Raw(client)
+    text = "вишнёвая поляна = Cherry Glade chocolate cake\n\n фирменный медовик =  signature honey cake "
+    saved = raw.call("terms_save", [token, text])
+    assert saved["success"], saved
+    shown = json.dumps(saved["output"], ensure_ascii=False)
+    assert "вишнёвая поляна = Cherry Glade chocolate cake\\nфирменный медовик = signature honey cake" in shown
+    assert "Сохранено терминов: **2**" in shown
+    opened = json.dumps(raw.call("terms_open", [token])["output"], ensure_ascii=False)
+    assert "Cherry Glade chocolate cake" in opened
+    assert "Cherry Glade" not in json.dumps(raw.call("terms_open", [other])["output"], ensure_ascii=False)
+    assert unchanged(raw.refused("terms_save", [token, "вишнёвая поляна Cherry Glade"], "нужен знак «=»"))
+    assert unchanged(raw.refused("terms_save", [token, "медовик = медовый торт"], "латинские буквы"))
+    with live_app.services.session_factory() as session:
+        assert terms.get_terms(session=session, user_id=_user_id(live_app, "terms@example.com")) == [
+            {"ru": "вишнёвая поляна", "en": "Cherry Glade chocolate cake"},
+            {"ru": "фирменный медовик", "en": "signature honey cake"}]
+
+
+def test_admin_sees_the_words_missing_from_the_glossary(live_app, client):
+    from tortodelova.terms import misses
+
+    with live_app.services.session_factory() as session:
+        misses.record(session=session, lemmas=["курабье", "топинамбур"])
+        misses.record(session=session, lemmas=["курабье"])
+    table = client.predict(live_app.admin_token(), api_name="/admin_glossary_misses")
+    assert table["headers"][:2] == ["Слово (начальная форма)", "Сколько раз"]
+    assert [row[:2] for row in table["data"]][:2] == [["курабье", 2], ["топинамбур", 1]]

@@ -65,3 +65,15 @@ class StatsPublic(BaseModel):
     days: list[DayStats]
     queue_depth: int
     running: int
+
+
+class GlossaryMissPublic(BaseModel):
+    lemma: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+class GlossaryMissesPublic(BaseModel):
+    items: list[GlossaryMissPublic]
+    total: int

@@ -16,6 +16,7 @@ from tortodelova.errors import Conflict, InvalidInput, NotFound
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import STATUSES, Generation
 from tortodelova.storage import ImageStore
+from tortodelova.terms import misses as terms_misses
 
 MAX_PAGE = 200
 
@@ -146,3 +147,11 @@ def stats(*, session: Session, admin: User, days=14) -> dict:
     return {"days": table, "queue_depth": generation_service.queue_depth(session=session),
             "running": session.scalar(select(func.count()).select_from(Generation)
                                       .where(Generation.status == "running")) or 0}
+
+
+def glossary_misses(*, session: Session, admin: User, limit=50, offset=0) -> dict:
+    """«Слова, которых нет в глоссарии»: lemmas of submitted prompts that no glossary matched and the translation
+    transliterated or could not know, most frequent first. Counts only: no prompts, no users."""
+    require_admin(admin)
+    limit, offset = page(limit, offset)
+    return terms_misses.top(session=session, limit=limit, offset=offset)

@@ -11,6 +11,7 @@ from tortodelova.admin.schemas import (
     AdminUserPublic,
     AdminUsersPublic,
     Adjustment,
+    GlossaryMissesPublic,
     StatsPublic,
 )
 from tortodelova.accounts.deps import AdminUser
@@ -80,3 +81,10 @@ def generations(admin: AdminUser, services: ServicesDep, session: SessionDep,
 @router.get("/stats", response_model=StatsPublic)
 def stats(admin: AdminUser, session: SessionDep, days: int = Query(14, ge=1, le=365)):
     return service.stats(session=session, admin=admin, days=days)
+
+
+@router.get("/glossary-misses", response_model=GlossaryMissesPublic)
+def glossary_misses(admin: AdminUser, session: SessionDep, limit: int = Query(50, ge=1, le=200),
+                    offset: int = Offset):
+    """«Слова, которых нет в глоссарии»: {"items": [{"lemma", "count", "first_seen", "last_seen"}], "total"}."""
+    return service.glossary_misses(session=session, admin=admin, limit=limit, offset=offset)

@@ -172,6 +172,7 @@ def parse_request(data: dict, model: type[BaseModel] = GenerationRequest):
 class Term(BaseModel):
     ru: str
     en: str
+    personal: bool = False  # one of the chef's own terms («Мои термины»)
 
 
 class TranslationPublic(BaseModel):

@@ -28,6 +28,7 @@ from tortodelova.generation.translation import TranslationInput
 from tortodelova.vocabulary import SEED_MAX, STATUS_TITLES
 from tortodelova.pipeline.errors import PipelineError
 from tortodelova.storage import ImageStore
+from tortodelova.terms import service as terms_service
 
 __all__ = [
     "QUEUE_DOWN", "SEED_MAX", "STATUS_TITLES", "cancel", "delete", "ensure_models_present", "enqueue_or_refund",
@@ -238,14 +239,18 @@ def get_shared(*, session: Session, token: str) -> Generation:
 
 
 def translate(*, settings: Settings, queue: JobQueue, request: TranslateRequest | None = None,
-              prompt: str | None = None) -> dict:
+              prompt: str | None = None, session: Session | None = None, user: User | None = None) -> dict:
     """Free preview of the English prompt with the confectionery terms applied, so the user can edit it.
     The same `generation.translation` path as the job; pipeline errors become `InvalidInput` here, once.
-    `prompt`: a loose value from a form, validated like the REST body."""
+    `prompt`: a loose value from a form, validated like the REST body. With `session` and `user`, her own terms
+    («Мои термины») go first, as in her jobs."""
     if request is None:
         request = parse_request({"prompt": prompt}, TranslateRequest)
     ensure_models_present(settings)
-    item = TranslationInput(prompt_ru=request.prompt, negative_prompt=request.negative_prompt or "")
+    personal = (terms_service.personal_glossary(session=session, user_id=user.id)
+                if session is not None and user is not None else None)
+    item = TranslationInput(prompt_ru=request.prompt, negative_prompt=request.negative_prompt or "",
+                            personal=personal)
     try:
         result = queue.translate(item, timeout=settings.translate_timeout_seconds)
     except PipelineError as exc:

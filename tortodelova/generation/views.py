@@ -34,8 +34,9 @@ def styles():
 
 
 @router.post("/translate", response_model=TranslationPublic)
-def translate(body: TranslateRequest, user: CurrentUser, services: ServicesDep):
-    return service.translate(settings=services.settings, queue=services.queue, request=body)
+def translate(body: TranslateRequest, user: CurrentUser, services: ServicesDep, session: SessionDep):
+    return service.translate(settings=services.settings, queue=services.queue, request=body, session=session,
+                             user=user)
 
 
 @router.post("/generations", status_code=202, response_model=GenerationPublic)

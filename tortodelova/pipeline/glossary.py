@@ -13,11 +13,16 @@ Generic MT knows мастика as "mastic" and живые цветы as "living
    appends any applied term the model dropped, so the image prompt never loses what the chef asked for.
 
 The data is ``glossary_ru_en.tsv`` (one term a line: category, RU lemmas, EN, EN plural, notes), reviewed in the repo.
+
+A chef's own terms («Мои термины», ``PersonalGlossary``) go through the same lemma machinery in a trie of their own,
+compiled once per version of her list (an LRU keyed by user and version), and claim their words before the shared
+glossary does. ``misses`` names the words that neither matched and that the model transliterated or could not know.
 pymorphy3 is imported on first use; the web process pays for it only when it previews a translation.
 """
 
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -31,13 +36,19 @@ CATEGORIES = {
     "coatings": "coatings and finishes",
     "creams": "creams and fillings",
     "sponges": "sponge and dough kinds",
-    "cakes": "classic and national cakes and desserts",
+    "cakes": "desserts and pastries by kind",
+    "named": "classic and Soviet cakes by name",
     "decorations": "decorations and their materials",
+    "fruit": "berries, fruit and nuts",
+    "construction": "construction and decor elements",
     "techniques": "techniques",
     "shapes": "shapes and constructions",
     "occasions": "occasions and themes",
+    "folk": "folk crafts and decorative traditions",
     "colours": "colours and shades",
 }
+
+PERSONAL = "personal"  # the category of a chef's own term; never in the data file
 
 _WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 # Between the words of one term: spaces, quotes and at most one hyphen or dash («торт - цифра», «кап-кейк»,
@@ -59,6 +70,16 @@ class GlossaryError(ValueError):
 class Term:
     ru: str  # the form as found in the text, e.g. "живыми цветами"
     en: str
+    personal: bool = False  # one of the chef's own terms, not the shared glossary's
+
+
+@dataclass(frozen=True)
+class PersonalGlossary:
+    """A chef's own terms: (Russian phrase, English) pairs, matched before the shared glossary.
+    ``key`` names this version of her list (user id and version): the compiled matcher is cached under it."""
+
+    key: str
+    items: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -271,6 +292,40 @@ def _build_matcher() -> _Matcher:
     return _Matcher(load_glossary())
 
 
+PERSONAL_CACHE_SIZE = 256  # chefs whose compiled terms stay in memory
+_personal_matchers: OrderedDict[str, _Matcher] = OrderedDict()
+_personal_lock = threading.Lock()
+
+
+def spelling_problem(phrase: str) -> str | None:
+    """Why a Russian phrase cannot be a term (in Russian, for the chef), or None when it can."""
+    if not has_cyrillic(phrase):
+        return "нужны русские слова"
+    if _WORD.sub("", phrase).strip(" -"):
+        return "только буквы, цифры, пробелы и дефис"
+    return None
+
+
+def personal_entries(personal: PersonalGlossary) -> tuple[Entry, ...]:
+    return tuple(Entry(line=index, category=PERSONAL, ru=(ru,), en=en, en_plural="", notes="")
+                 for index, (ru, en) in enumerate(personal.items))
+
+
+def _personal_matcher(personal: PersonalGlossary) -> _Matcher:
+    """The chef's trie, built once per version of her list: a request never rebuilds the shared glossary."""
+    with _personal_lock:
+        matcher = _personal_matchers.get(personal.key)
+        if matcher is not None:
+            _personal_matchers.move_to_end(personal.key)
+            return matcher
+    matcher = _Matcher(personal_entries(personal))  # outside the lock: another chef's request need not wait
+    with _personal_lock:
+        _personal_matchers[personal.key] = matcher
+        while len(_personal_matchers) > PERSONAL_CACHE_SIZE:
+            _personal_matchers.popitem(last=False)
+    return matcher
+
+
 @cache
 def _last_word_keys(entry: Entry) -> frozenset[str]:
     spellings = [*entry.ru, *(re.sub(r"\s*-\s*", "", spelling) for spelling in entry.ru)]
@@ -296,12 +351,15 @@ def _is_plural(match: _Match, tokens: list[_Token], text: str) -> bool:
     return any(readings)
 
 
-def _matches(text_ru: str) -> list[tuple[int, int, Term]]:
+def _matches(text_ru: str, personal: PersonalGlossary | None = None) -> list[tuple[int, int, Term]]:
     tokens = _tokens(text_ru)
     candidates = _matcher().matches(tokens)
-    # The longest phrase claims its words first: "масляный крем" before "крем", "цвета крем" before "крем"; but a
-    # phrase that keeps hyphenated compounds whole goes before one that cuts them (крем-чиз, not «покрытие крем»).
-    candidates.sort(key=lambda m: (m.splits, -m.words, -(m.end - m.start), m.start))
+    if personal is not None and personal.items:
+        candidates = _personal_matcher(personal).matches(tokens) + candidates
+    # The chef's own terms claim their words first. Then the longest phrase: "масляный крем" before "крем", "цвета
+    # крем" before "крем"; but a phrase that keeps hyphenated compounds whole goes before one that cuts them
+    # (крем-чиз, not «покрытие крем»).
+    candidates.sort(key=lambda m: (m.entry.category != PERSONAL, m.splits, -m.words, -(m.end - m.start), m.start))
     taken: list[tuple[int, int, Term]] = []
     for match in candidates:
         if any(match.start < end and start < match.end for start, end, _ in taken):
@@ -312,28 +370,29 @@ def _matches(text_ru: str) -> list[tuple[int, int, Term]]:
         # торт «Прага»: the closing quote goes with the name, or it would dangle after the English
         if text_ru[end : end + 1] in tuple("\"»”“") and any(q in text_ru[match.start : end] for q in "\"«„“"):
             end += 1
-        taken.append((match.start, end, Term(ru=text_ru[match.start : end], en=en)))
+        taken.append((match.start, end, Term(ru=text_ru[match.start : end], en=en,
+                                             personal=entry.category == PERSONAL)))
     return sorted(taken, key=lambda item: item[0])
 
 
 # 4. Public API ------------------------------------------------------------------------------------------------------
 
 
-def find_terms(text_ru: str) -> list[Term]:
-    """Glossary terms in the text, in reading order, each form once."""
+def find_terms(text_ru: str, personal: PersonalGlossary | None = None) -> list[Term]:
+    """Glossary terms (the chef's own first) in the text, in reading order, each form once."""
     terms: list[Term] = []
-    for _, _, term in _matches(text_ru):
+    for _, _, term in _matches(text_ru, personal):
         if all(term.ru.lower() != seen.ru.lower() for seen in terms):
             terms.append(term)
     return terms
 
 
-def prepare_source(text_ru: str) -> tuple[str, list[Term]]:
-    """The text with glossary terms already in English, ready for MT, and the terms applied."""
+def prepare_source(text_ru: str, personal: PersonalGlossary | None = None) -> tuple[str, list[Term]]:
+    """The text with glossary terms (the chef's own first) already in English, ready for MT, and the terms applied."""
     pieces = []
     position = 0
     terms: list[Term] = []
-    for start, end, term in _matches(text_ru):
+    for start, end, term in _matches(text_ru, personal):
         pieces.append(text_ru[position:start])
         pieces.append(term.en)
         position = end
@@ -356,6 +415,70 @@ def fix_translation(text_en: str, terms: list[Term]) -> str:
     if missing:
         text_en = ", ".join([text_en.rstrip(" .,;"), *missing]) if text_en else ", ".join(missing)
     return text_en
+
+
+# 5. Words the glossary lacks ---------------------------------------------------------------------------------------
+
+# The words a glossary holds: nouns, adjectives, participles (not verbs, prepositions, numbers).
+_CONTENT = frozenset({"NOUN", "ADJF", "ADJS", "PRTF"})
+_TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+                     ["a", "b", "v", "g", "d", "e", "e", "z", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s",
+                      "t", "u", "f", "h", "c", "c", "s", "s", "", "i", "", "e", "u", "a"]))
+_LATIN_FOLD = (("shch", "s"), ("kh", "h"), ("zh", "z"), ("ch", "c"), ("sh", "s"), ("ts", "c"), ("tc", "c"),
+               ("ya", "a"), ("yu", "u"), ("ia", "a"), ("iu", "u"), ("yo", "o"), ("ks", "x"), ("y", "i"), ("j", "i"),
+               ("w", "v"), ("q", "k"))
+
+
+def _fold_latin(word: str) -> str:
+    """Latin spelled the way a transliteration would be compared: one letter per sound, doubles collapsed."""
+    for many, one in _LATIN_FOLD:
+        word = word.replace(many, one)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _transliteration(word: str) -> str:
+    return _fold_latin("".join(_TRANSLIT.get(letter, letter) for letter in word).replace("ks", "x"))
+
+
+def _transliterated(word: str, lemma: str, english_words: set[str]) -> bool:
+    """The English holds the Russian word spelled in Latin letters (oblepiha, brusnichnyi) instead of a translation."""
+    for source in {word, lemma}:
+        stem = _transliteration(source).rstrip("aeiou")
+        prefix = stem[: max(4, len(stem) - 1)]
+        if len(prefix) >= 4 and any(english.startswith(prefix) for english in english_words):
+            return True
+    return False
+
+
+@cache
+def _glossary_english() -> frozenset[str]:
+    """English words of the glossary: real words of the trade (vanilla, caramel), never a transliteration."""
+    return frozenset(_fold_latin(word) for entry in load_glossary() for text in (entry.en, entry.en_plural)
+                     for word in re.findall(r"[a-z]+", text.lower()))
+
+
+def misses(text_ru: str, text_en: str, personal: PersonalGlossary | None = None) -> list[str]:
+    """Lemmas of the words that neither the chef's terms nor the glossary matched and that the translation rendered
+    as a transliteration (облепиха → "oblepiha") or that the dictionary does not know (the model does not either: it
+    drops or garbles them). No names: a capitalised word after the first and any reading as a name are skipped, so
+    a count never carries a person's name; the text itself is not kept."""
+    covered = [(start, end) for start, end, _ in _matches(text_ru, personal)]
+    english_words = {_fold_latin(word) for word in re.findall(r"[a-z]+", text_en.lower()) if len(word) >= 4}
+    english_words -= _glossary_english()
+    found: list[str] = []
+    for index, token in enumerate(_tokens(text_ru)):
+        word = token.word
+        if len(word) < 3 or not has_cyrillic(word) or any(s <= token.start and token.end <= e for s, e in covered):
+            continue
+        if index > 0 and text_ru[token.start].isupper():
+            continue  # «торт для Маши», «кондитерская Сладкоежка»: a name, not a trade word
+        parses = _morph().parse(word)
+        if any(_PROPER & parse.tag.grammemes for parse in parses) or parses[0].tag.POS not in _CONTENT:
+            continue
+        lemma = normalize(parses[0].normal_form)
+        if not _morph().word_is_known(word) or _transliterated(word, lemma, english_words):
+            found.append(lemma)
+    return list(dict.fromkeys(found))
 
 
 def warm_up() -> None:

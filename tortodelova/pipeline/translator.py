@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tortodelova.pipeline.errors import EmptyPrompt, ModelsMissing, PromptTooLong
-from tortodelova.pipeline.glossary import Term, fix_translation, has_cyrillic, prepare_source
+from tortodelova.pipeline.glossary import PersonalGlossary, Term, fix_translation, has_cyrillic, prepare_source
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Translator:
         self.tokenizer = tokenizer
         self.num_beams = num_beams
         self.generate_calls = 0  # model.generate() batches run; the cache tests read it
-        self._cache: OrderedDict[str, Translation] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], Translation] = OrderedDict()
         # generate() and the tokenizer are not safe to share between threads; the cache needs it too
         self._lock = threading.Lock()
 
@@ -67,10 +67,17 @@ class Translator:
             if len(stripped) > self.MAX_CHARS:
                 raise PromptTooLong(limit=self.MAX_CHARS, length=len(stripped))
 
-    def translate(self, texts: list[str]) -> list[Translation]:
+    def translate(self, texts: list[str],
+                  personal: list[PersonalGlossary | None] | None = None) -> list[Translation]:
+        """``personal``: for each text, the terms of the chef who wrote it (or None), matched before the glossary."""
         # 1. Check inputs: all of them before any work, so a bad text fails the batch at once
         self.check_inputs(texts)
-        keys = [" ".join(text.split()) for text in texts]
+        glossaries = list(personal) if personal is not None else [None] * len(texts)
+        if len(glossaries) != len(texts):
+            raise ValueError("one personal glossary (or None) per text")
+        # The same words mean another thing to another chef: her terms' version is part of the cache key.
+        keys = [(glossary.key if glossary else "", " ".join(text.split())) for text, glossary in zip(texts, glossaries)]
+        by_key = dict(zip(keys, glossaries))
 
         # 2. Serve repeated texts from the LRU cache (the same Translation object, it is frozen)
         with self._lock:
@@ -79,27 +86,30 @@ class Translator:
         # 3. Translate the new ones in one batch
         pending = [key for key in dict.fromkeys(keys) if key not in found]
         if pending:
-            fresh = dict(zip(pending, self._translate_uncached(pending)))
+            fresh = dict(zip(pending, self._translate_uncached([text for _, text in pending],
+                                                               [by_key[key] for key in pending])))
             with self._lock:
                 for key, translation in fresh.items():
                     self._remember(key, translation)
             found.update(fresh)
         return [found[key] for key in keys]
 
-    def _cached(self, key: str) -> Translation | None:
+    def _cached(self, key: tuple[str, str]) -> Translation | None:
         translation = self._cache.get(key)
         if translation is not None:
             self._cache.move_to_end(key)
         return translation
 
-    def _remember(self, key: str, translation: Translation) -> None:
+    def _remember(self, key: tuple[str, str], translation: Translation) -> None:
         self._cache[key] = translation
         self._cache.move_to_end(key)
         while len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
 
-    def _translate_uncached(self, texts: list[str]) -> list[Translation]:
-        prepared = [prepare_source(text) if has_cyrillic(text) else (text, []) for text in texts]
+    def _translate_uncached(self, texts: list[str],
+                            glossaries: list[PersonalGlossary | None]) -> list[Translation]:
+        prepared = [prepare_source(text, glossary) if has_cyrillic(text) else (text, [])
+                    for text, glossary in zip(texts, glossaries)]
         # Latin input (already English) and text the glossary fully translated skip the model.
         sentences = [
             sentence
@@ -107,7 +117,9 @@ class Translator:
             if has_cyrillic(source)
             for sentence in _split_sentences(source)
         ]
-        translated = dict(zip(sentences, self._generate(list(dict.fromkeys(sentences)))))
+        # Each distinct sentence once (two texts may share one): its translation is looked up by the sentence.
+        unique = list(dict.fromkeys(sentences))
+        translated = dict(zip(unique, self._generate(unique)))
         results = []
         for text, (source, terms) in zip(texts, prepared):
             if has_cyrillic(source):

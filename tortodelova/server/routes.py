@@ -16,9 +16,10 @@ def api_routers() -> list[APIRouter]:
     from tortodelova.demo.views import router as demo
     from tortodelova.generation.inscriptions.views import router as inscriptions
     from tortodelova.generation.views import router as generation
+    from tortodelova.terms.views import router as terms
     from tortodelova.uploads.views import router as uploads
 
-    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile]
+    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile, terms]
 
 
 def include_routers(app: FastAPI) -> None:

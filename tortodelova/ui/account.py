@@ -6,7 +6,10 @@ from dataclasses import dataclass
 import gradio as gr
 
 from tortodelova.accounts import profile
+from tortodelova.terms.service import EN_MAX, MAX_TERMS, RU_MAX
 from tortodelova.ui import render
+
+TERMS_TEXT_MAX = MAX_TERMS * (RU_MAX + EN_MAX + 8)
 
 
 @dataclass
@@ -30,6 +33,9 @@ class Header:
     profile_contact: gr.Textbox
     profile_save_btn: gr.Button
     profile_close_btn: gr.Button
+    terms_text: gr.Textbox | None = None  # «Мои термины»: one term a line, «по-русски = по-английски»
+    terms_note: gr.Markdown | None = None
+    terms_save_btn: gr.Button | None = None
 
 
 def layout() -> Header:
@@ -47,10 +53,17 @@ def layout() -> Header:
                                   elem_id="header-profile-name")
         profile_contact = gr.Textbox(label="Контакт (телефон, мессенджер, сайт)", max_length=profile.CONTACT_MAX,
                                      elem_id="header-profile-contact")
-        with gr.Row():
-            profile_save_btn = gr.Button("Сохранить профиль", size="sm", variant="primary",
-                                         elem_id="header-profile-save")
-            profile_close_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="header-profile-close")
+        profile_save_btn = gr.Button("Сохранить профиль", size="sm", variant="primary", elem_id="header-profile-save")
+        gr.HTML("<p><b>Мои термины</b> — названия вашей кондитерской и как их понимать: в ваших описаниях они "
+                "переводятся так, как вы написали, раньше общего глоссария. Видны только вам. Пример строки: "
+                '<code lang="en">вишнёвая поляна = chocolate cake with cherries and whipped cream</code></p>',
+                elem_id="header-terms-intro")
+        terms_text = gr.Textbox(label="Один термин в строке: по-русски = по-английски", lines=5, max_lines=14,
+                                max_length=TERMS_TEXT_MAX, elem_id="header-terms")
+        terms_note = gr.Markdown("", elem_id="header-terms-note")
+        terms_save_btn = gr.Button("Сохранить мои термины", size="sm", variant="primary",
+                                   elem_id="header-terms-save")
+        profile_close_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="header-profile-close")
     # A fixed dialog: whichever button opens it, it appears in view (also on a phone scrolled far down).
     with gr.Column(visible=False, elem_classes=["td-card", "td-auth"], elem_id="auth-panel") as auth_panel:
         auth_note = gr.Markdown("", elem_id="auth-note")
@@ -70,7 +83,8 @@ def layout() -> Header:
                   register_email=register_email, register_password=register_password, register_btn=register_btn,
                   close_auth_btn=close_auth_btn, auth_note=auth_note, profile_btn=profile_btn,
                   profile_panel=profile_panel, profile_name=profile_name, profile_contact=profile_contact,
-                  profile_save_btn=profile_save_btn, profile_close_btn=profile_close_btn)
+                  profile_save_btn=profile_save_btn, profile_close_btn=profile_close_btn, terms_text=terms_text,
+                  terms_note=terms_note, terms_save_btn=terms_save_btn)
 
 
 def signed_in_view(header: Header, user) -> dict:

@@ -22,6 +22,7 @@ PAGE_SIZE = 20
 USER_COLUMNS = ["Почта", "Роль", "Баланс", "Дизайнов", "Заблокирован", "Зарегистрирован"]
 GENERATION_COLUMNS = ["Дата", "Пользователь", "Статус", "Описание", "Стоимость", "Ошибка", "Номер"]
 TRANSACTION_COLUMNS = ["Дата", "Пользователь", "Операция", "Сумма", "Баланс после", "Описание"]
+MISS_COLUMNS = ["Слово (начальная форма)", "Сколько раз", "Впервые", "Последний раз"]
 STAT_TITLES = {"generations": "Дизайны", "failures": "Ошибки", "credits_charged": "Списано кредитов",
                "new_users": "Новые пользователи"}
 
@@ -56,6 +57,8 @@ class AdminTab:
     activity_plot: gr.LinePlot
     credits_plot: gr.BarPlot
     users_plot: gr.BarPlot
+    misses: gr.Dataframe | None = None
+    misses_btn: gr.Button | None = None
 
 
 def layout() -> AdminTab:
@@ -117,7 +120,15 @@ def layout() -> AdminTab:
                                       y_lim=[0, None], elem_id="admin-credits-plot")
             users_plot = gr.BarPlot(x="День", y="Пользователи", title="Новые пользователи", y_lim=[0, None],
                                     elem_id="admin-users-plot")
-    return AdminTab(search=search, users=users, users_page=gr.State(0), users_label=users_label,
+        with gr.Tab("Слова, которых нет в глоссарии", id="admin-misses-tab"):
+            gr.Markdown("Слова из описаний заказов, которые не нашлись ни в глоссарии, ни в терминах кондитера, и "
+                        "которые переводчик оставил транслитом или не знает. Только начальные формы слов и счёт — "
+                        "без описаний и без имён; самые частые — кандидаты в глоссарий.")
+            misses_btn = gr.Button("Обновить", size="sm", elem_id="admin-misses-show")
+            misses = gr.Dataframe(pd.DataFrame(columns=MISS_COLUMNS), interactive=False, wrap=True, buttons=[],
+                                  label="Слова, которых нет в глоссарии (первые 200)", elem_classes=["td-table"],
+                                  elem_id="admin-misses")
+    return AdminTab(misses=misses, misses_btn=misses_btn, search=search, users=users, users_page=gr.State(0), users_label=users_label,
                     users_prev=users_prev, users_next=users_next, target=target, amount=amount, reason=reason,
                     adjust_btn=adjust_btn, block_btn=block_btn, unblock_btn=unblock_btn,
                     confirm_delete=confirm_delete, delete_btn=delete_btn, gen_status=gen_status, gen_user=gen_user,
@@ -194,8 +205,18 @@ def stats_view(tab: AdminTab, ctx: Ctx, days) -> dict:
             tab.users_plot: gr.BarPlot(new_users, sort=order)}
 
 
+def misses_view(tab: AdminTab, ctx: Ctx) -> dict:
+    found = admin_service.glossary_misses(session=ctx.session, admin=ctx.user, limit=200, offset=0)
+    rows = [[m["lemma"], m["count"], fmt_date(m["first_seen"]), fmt_date(m["last_seen"])] for m in found["items"]]
+    return {tab.misses: pd.DataFrame(rows, columns=MISS_COLUMNS)}
+
+
+def glossary_misses(ctx: Ctx, *, tab: AdminTab):
+    return misses_view(tab, ctx)
+
+
 def overview(ctx: Ctx, q, days, *, tab: AdminTab):
-    return {**users_view(tab, ctx, q, 0), **stats_view(tab, ctx, days)}
+    return {**users_view(tab, ctx, q, 0), **stats_view(tab, ctx, days), **misses_view(tab, ctx)}
 
 
 def users_page(ctx: Ctx, q, page, *, tab: AdminTab, step: int | None):
@@ -264,7 +285,7 @@ def wire(tab: AdminTab, services: Services, token: gr.BrowserState, admin_tab: g
     def admin(fn, **bound):
         return bind(fn, services, auth="admin", tab=tab, **bound)
 
-    admin_tab.select(admin(overview), [token, tab.search, tab.days], users_outputs + stats_outputs,
+    admin_tab.select(admin(overview), [token, tab.search, tab.days], users_outputs + stats_outputs + [tab.misses],
                      api_name="admin_overview", **quiet)
     page_inputs = [token, tab.search, tab.users_page]
     tab.search.submit(admin(users_page, step=None), page_inputs, users_outputs, api_name="admin_users", **quiet)
@@ -281,3 +302,4 @@ def wire(tab: AdminTab, services: Services, token: gr.BrowserState, admin_tab: g
     tab.txn_btn.click(admin(transactions), [token, tab.txn_user, tab.txn_kind], [tab.transactions],
                       api_name="admin_transactions", **quiet)
     tab.stats_btn.click(admin(stats), [token, tab.days], stats_outputs, api_name="admin_stats", **quiet)
+    tab.misses_btn.click(admin(glossary_misses), [token], [tab.misses], api_name="admin_glossary_misses", **quiet)

@@ -16,6 +16,7 @@ from tortodelova.config import Settings
 from tortodelova.container import Services
 from tortodelova.ui import admin as admin_ui
 from tortodelova.ui import account, balance, card, create, demo, designs, i18n, session
+from tortodelova.ui import terms as terms_ui
 from tortodelova.ui.common import NO_GUEST, SIGNED_OUT
 
 TITLE = "Тортоделова — дизайн торта по описанию"
@@ -158,6 +159,7 @@ def build_ui(services: Services) -> gr.Blocks:
         balance.wire(balance_tab, services, token, header.user, balance_tab_block)
         card.wire(baker_tab, services, token, baker_tab_block)
         card.wire_header(header, services, token)
+        terms_ui.wire(header, services, token)
         demo.wire(demo_tab, services, guest)
         admin_ui.wire(admin_tab, services, token, admin_tab_block)
     blocks.queue(default_concurrency_limit=8)

@@ -60,7 +60,8 @@ def view_of(ctx, generation: Generation) -> dict:
 def translate(ctx, prompt, negative_prompt=None) -> dict:
     """The preview through the job's own translation path (the Russian negative prompt too)."""
     request = parse_request({"prompt": prompt, "negative_prompt": negative_prompt or None}, TranslateRequest)
-    result = generation_service.translate(settings=ctx.settings, queue=ctx.services.queue, request=request)
+    result = generation_service.translate(settings=ctx.settings, queue=ctx.services.queue, request=request,
+                                          session=ctx.session, user=ctx.user)
     return result.model_dump() if hasattr(result, "model_dump") else dict(result)
 
 

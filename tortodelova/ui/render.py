@@ -149,7 +149,8 @@ def style_choices() -> list[tuple[str, str]]:
 
 
 def highlighted_translation(prompt_en: str, terms: list[dict]) -> list[tuple[str, str | None]]:
-    """The English prompt split so that each glossary term is labelled with the Russian word it came from."""
+    """The English prompt split so that each glossary term is labelled with the Russian word it came from (the chef's
+    own terms marked «мой термин»)."""
     spans: list[tuple[int, int, str]] = []
     lower = prompt_en.lower()
     for term in terms:
@@ -160,7 +161,8 @@ def highlighted_translation(prompt_en: str, terms: list[dict]) -> list[tuple[str
         while start != -1:
             end = start + len(en)
             if all(end <= s or start >= e for s, e, _ in spans):
-                spans.append((start, end, term.get("ru") or "термин"))
+                label = term.get("ru") or "термин"
+                spans.append((start, end, f"{label} · мой термин" if term.get("personal") else label))
             start = lower.find(en, end)
     spans.sort()
     pieces: list[tuple[str, str | None]] = []

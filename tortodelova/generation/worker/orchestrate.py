@@ -18,6 +18,8 @@ from tortodelova.generation.worker.progress import Progress, note_cancels, set_p
 from tortodelova.pipeline import prompts
 from tortodelova.pipeline.errors import GenerationCancelled, PipelineError
 from tortodelova.pipeline.lettering import Inscription  # the lettering to draw (request or quoted text)
+from tortodelova.terms import misses as terms_misses
+from tortodelova.terms import service as terms_service
 
 if TYPE_CHECKING:  # types only
     from tortodelova.generation.worker.context import WorkerContext
@@ -139,14 +141,42 @@ def _options(inscription: Inscription | None) -> dict | None:
     return {k: v for k, v in inscription.as_dict().items() if k != "text"} if inscription else None
 
 
+def chefs_terms(ctx: WorkerContext, jobs: list[Job]) -> dict:
+    """Each job's chef's own terms («Мои термины»), read once per batch; a demo design never gets any."""
+    owners = {job.id: job.generation.user_id for job in jobs
+              if job.generation.user_id is not None and not job.generation.is_demo}
+    if not owners:
+        return {}
+    with session_scope(ctx.session_factory) as session:
+        glossaries = {user_id: terms_service.personal_glossary(session=session, user_id=user_id)
+                      for user_id in set(owners.values())}
+    return {job_id: glossaries[user_id] for job_id, user_id in owners.items()}
+
+
+def count_misses(ctx: WorkerContext, translations: list[Translation]) -> None:
+    """The words no glossary knew, counted for «Слова, которых нет в глоссарии». Never fails the job."""
+    lemmas = [lemma for translation in translations for lemma in translation.misses]
+    if not lemmas:
+        return
+    try:
+        with session_scope(ctx.session_factory) as session:
+            terms_misses.record(session=session, lemmas=lemmas)
+    except Exception:
+        logger.exception("could not count the glossary misses %s", lemmas)
+
+
 def prepare(ctx: WorkerContext, jobs: list[Job], tokenizer) -> None:
     """Translate every job in one batch and build its prompt for its style (the same path as the preview)."""
-    inputs = [TranslationInput(prompt_ru=job.generation.prompt_ru, negative_prompt=job.generation.negative_prompt,
-                               prompt_en=job.generation.prompt_en if job.generation.prompt_en_given else None)
-              for job in jobs]
     needs_translator = any(job.generation.negative_prompt or not job.generation.prompt_en_given for job in jobs)
+    personal = chefs_terms(ctx, jobs) if needs_translator else {}
+    inputs = [TranslationInput(prompt_ru=job.generation.prompt_ru, negative_prompt=job.generation.negative_prompt,
+                               prompt_en=job.generation.prompt_en if job.generation.prompt_en_given else None,
+                               personal=personal.get(job.id))
+              for job in jobs]
     translator = ctx.models.translator if needs_translator else None
-    for job, translation in zip(jobs, translate_all(translator, inputs)):
+    translations = translate_all(translator, inputs)
+    count_misses(ctx, translations)
+    for job, translation in zip(jobs, translations):
         job.translation = translation
         job.inscription = resolve_inscription(job.generation, translation)
         job.built = prompts.build_prompt(
