@@ -8,5 +8,6 @@ def routers() -> list:
     from tortodelova.cards.views import router as cards
     from tortodelova.inscriptions.views import router as inscriptions
     from tortodelova.uploads.views import router as uploads
+    from tortodelova.lifecycle.views import router as lifecycle  # issue 21
 
-    return [uploads, inscriptions, cards, profile]
+    return [uploads, inscriptions, cards, profile, lifecycle]

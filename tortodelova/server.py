@@ -163,6 +163,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health_router)
     app.include_router(api)
     app.include_router(share_router)
+    from tortodelova.lifecycle.pages import router as lifecycle_pages  # /reset, /confirm-email (issue 21)
+
+    app.include_router(lifecycle_pages)
 
     if ui:
         from tortodelova.ui import mount_ui

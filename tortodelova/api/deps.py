@@ -51,3 +51,17 @@ AdminUser = Annotated[User, Depends(get_admin)]
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def mail_post(services: Services):
+    """`tortodelova.mail.post` bound to this app: a Huey job when a mail server is configured, else the outbox."""
+    from functools import partial
+
+    from tortodelova.mail import post
+
+    return partial(post, settings=services.settings, queue=services.queue)
+
+
+def base_url(request: Request, services: Services) -> str:
+    """Where links in letters point: PUBLIC_URL, else the address this request came to."""
+    return (services.settings.public_url or str(request.base_url)).rstrip("/")

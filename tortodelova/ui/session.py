@@ -47,7 +47,7 @@ def session_view(ctx: Ctx, ui: Screens, user, guest_value, *, select_tab: bool) 
         out[ui.admin_tab] = gr.Tab(visible=False)
     else:
         ctx.user = user
-        claimed_guest, message = demo.claim_into(ctx.session, user, guest_value)
+        claimed_guest, message = demo.claim_into(ctx.session, user, guest_value, ctx.settings)
         if claimed_guest is not None:
             guest_value = out[ui.guest] = claimed_guest
         if message:
