@@ -30,3 +30,8 @@ def mail_client(mail_services):
 
     with TestClient(create_app(services=mail_services, ui=False), base_url="http://torto.test") as client:
         yield client
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'lifecycle.db'}"
