@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from tests.lifecycle.conftest import both_databases
 from tests.lifecycle.helpers import last_token, register
 from tests.mail.smtp import deliver, link_of, text_of, token_of
 from tortodelova.accounts import recovery
@@ -68,6 +69,7 @@ def test_parallel_confirmations_credit_the_bonus_exactly_once(make_settings, pg_
     services.engine.dispose()
 
 
+@both_databases
 def test_demo_claim_and_admin_promotion_wait_for_confirmation(mail_client, mail_services, smtp):
     from tortodelova.accounts import service as accounts
 

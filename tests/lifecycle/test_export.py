@@ -12,10 +12,9 @@ from contextlib import contextmanager
 
 import httpx
 import psutil
-import pytest
 import uvicorn
 
-from tests.helpers import free_port, s3_settings, wait_for_health
+from tests.helpers import free_port, wait_for_health
 from tests.lifecycle.designs import make_designs
 from tortodelova.accounts import service as accounts
 from tortodelova.billing import onboarding
@@ -65,21 +64,6 @@ class PeakRSS:
         self.thread.join()
 
 
-@pytest.fixture(params=["sqlite-local", "postgresql-s3"])
-def export_services(request, make_settings, tmp_path):
-    from tortodelova.server import build_services
-
-    if request.param == "sqlite-local":
-        settings = make_settings(database_url=f"sqlite:///{tmp_path / 'export.db'}")
-    else:
-        settings = make_settings(database_url=request.getfixturevalue("pg_database"),
-                                 **s3_settings(request.getfixturevalue("s3_server"),
-                                               request.getfixturevalue("s3_bucket")))
-    services = build_services(settings)
-    yield services
-    services.engine.dispose()
-
-
 def user_headers(services, email: str) -> tuple[int, dict]:
     with services.session_factory() as session:
         user = onboarding.register(session=session, settings=services.settings, email=email,
@@ -88,8 +72,8 @@ def user_headers(services, email: str) -> tuple[int, dict]:
     return user.id, {"Authorization": f"Bearer {token}"}
 
 
-def test_export_of_50_designs_streams_with_bounded_memory(export_services, tmp_path):
-    services = export_services
+def test_export_of_50_designs_streams_with_bounded_memory(store_services, tmp_path):
+    services = store_services
     user_id, headers = user_headers(services, "olga@mail.ru")
     warm_id, warm_headers = user_headers(services, "warm@mail.ru")
     payload = os.urandom(IMAGE_BYTES)
@@ -128,12 +112,12 @@ def test_export_of_50_designs_streams_with_bounded_memory(export_services, tmp_p
     assert designs[0].id in {item["id"] for item in index}
 
 
-def test_export_needs_a_session_and_holds_only_ones_own_designs(export_services):
+def test_export_needs_a_session_and_holds_only_ones_own_designs(store_services):
     from fastapi.testclient import TestClient
 
     from tortodelova.server import create_app
 
-    services = export_services
+    services = store_services
     user_id, _headers = user_headers(services, "olga@mail.ru")
     other_id, other_headers = user_headers(services, "anna@mail.ru")
     make_designs(services, user_id, 2)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from tests.lifecycle.conftest import both_databases
 from tests.lifecycle.helpers import PASSWORD, last_token, login, register
 from tests.mail.smtp import deliver, link_of, text_of
 from tortodelova.accounts import recovery
@@ -16,6 +17,7 @@ from tortodelova.db import utcnow
 NEW_PASSWORD = "новый-пароль-456"
 
 
+@both_databases
 def test_reset_by_mail_sets_the_password_once_and_ends_every_session(mail_client, mail_services, smtp):
     user, old_headers, _ = register(mail_client, mail_services, smtp)
     email = user["email"]
@@ -102,12 +104,12 @@ def test_reset_page_is_reload_safe(mail_client, mail_services, smtp):
     login(mail_client, user["email"], NEW_PASSWORD)
 
 
-def test_reset_requests_are_throttled_per_address_and_per_client(make_settings, database_url, smtp):
+def test_reset_requests_are_throttled_per_address_and_per_client(make_settings, mail_db, smtp):
     from fastapi.testclient import TestClient
 
     from tortodelova.server import build_services, create_app
 
-    services = build_services(make_settings(database_url=database_url, mail_account_limit="2 per hour",
+    services = build_services(make_settings(database_url=mail_db, mail_account_limit="2 per hour",
                                             mail_client_limit="4 per hour", **smtp.settings()))
     with TestClient(create_app(services=services, ui=False)) as client:
         statuses = [client.post("/api/auth/password-reset", json={"email": "same@example.com"}).status_code
