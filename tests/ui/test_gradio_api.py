@@ -27,7 +27,9 @@ from tortodelova.ui.common import SIGNED_OUT
 
 # Open to visitors by design: they only show what the caller's own token / signed guest id allows.
 PUBLIC = {"session_restore", "login", "login_submit", "register", "logout", "price", "style_info", "demo_create",
-          "demo_poll"}
+          "demo_poll",
+          # issue 21: the same answer for every address (tests/lifecycle)
+          "password_reset_request", "password_reset_request_submit"}
 # create_generate is open too: for a visitor it only opens the sign-in dialog (tested below).
 USER = {
     "create_generate", "create_more", "create_similar", "create_repeat", "create_poll", "create_cancel",
@@ -38,13 +40,16 @@ USER = {
     # «Для заказчика» (issue 12: tortodelova/ui/card.py, lettering.py, reference.py)
     "baker_show", "baker_pick", "lettering_preview", "lettering_apply", "card_pdf", "card_png", "profile_save",
     "reference_create", "profile_open", "profile_save_header",
+    # account lifecycle (issue 21: tortodelova/ui/lifecycle.py)
+    "account_status", "account_resend_confirmation", "account_logout_everywhere", "account_delete",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
     "admin_block", "admin_unblock", "admin_delete", "admin_generations", "admin_transactions", "admin_stats",
+    "admin_reset_link",
 }
 # Server functions hidden from the API that only switch panels and tabs or describe a style (no data, no token).
-UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info"}
+UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info", "open_reset"}
 SELECT_EVENTS = {"create_select_variant", "designs_select", "admin_pick_user"}
 JOB_DEADLINE = 180.0
 

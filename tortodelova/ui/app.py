@@ -16,6 +16,7 @@ from tortodelova.config import Settings
 from tortodelova.services import Services
 from tortodelova.ui import admin as admin_ui
 from tortodelova.ui import account, balance, card, create, demo, designs, i18n, session
+from tortodelova.ui import lifecycle as lifecycle_ui
 from tortodelova.ui.common import NO_GUEST, SIGNED_OUT
 
 TITLE = "Тортоделова — дизайн торта по описанию"
@@ -160,5 +161,6 @@ def build_ui(services: Services) -> gr.Blocks:
         card.wire_header(header, services, token)
         demo.wire(demo_tab, services, guest)
         admin_ui.wire(admin_tab, services, token, admin_tab_block)
+        lifecycle_ui.wire(screens, services)
     blocks.queue(default_concurrency_limit=8)
     return blocks
