@@ -24,3 +24,8 @@ class AccountDeletion(BaseModel):
 class Accepted(BaseModel):
     """202: the request was taken; the message says what happens next (the same for every address)."""
     detail: str
+
+
+class ErrorPublic(BaseModel):
+    """Every refusal: a Russian message for the person."""
+    detail: str

@@ -9,13 +9,15 @@ from tortodelova.accounts import service as accounts
 from tortodelova.api.deps import AUTH_COOKIE, CurrentUser, ServicesDep, SessionDep, base_url, client_ip, mail_post
 from tortodelova.billing import onboarding
 from tortodelova.lifecycle import export, service
-from tortodelova.lifecycle.schemas import AccountDeletion, Accepted, EmailConfirm, ResetConfirm, ResetRequest
+from tortodelova.lifecycle.schemas import (AccountDeletion, Accepted, EmailConfirm, ErrorPublic, ResetConfirm,
+                                           ResetRequest)
 
 router = APIRouter(tags=["Account lifecycle"])
 RESENT = "Письмо со ссылкой подтверждения отправлено. Проверьте почту (и папку «Спам»)."
 
 
-@router.post("/auth/password-reset", status_code=202, response_model=Accepted)
+@router.post("/auth/password-reset", status_code=202, response_model=Accepted,
+             responses={429: {"model": ErrorPublic, "description": "Слишком много запросов для адреса или клиента"}})
 def request_password_reset(body: ResetRequest, request: Request, services: ServicesDep, session: SessionDep):
     """Always 202 with the same body, whether or not the address has an account; a letter with a one-time link
     (`token=` in its query, 30 minutes, single use) goes to a known address. 429 when asked too often."""
@@ -26,7 +28,7 @@ def request_password_reset(body: ResetRequest, request: Request, services: Servi
 
 
 @router.post("/auth/password-reset/confirm", status_code=204, response_class=Response,
-             responses={400: {"description": "Ссылка устарела, уже использована или заменена более новой"}})
+             responses={400: {"model": ErrorPublic, "description": "Ссылка устарела, уже использована или заменена более новой"}})
 def confirm_password_reset(body: ResetConfirm, session: SessionDep):
     """Set the new password; every earlier session of the account ends, and every reset link with them."""
     recovery.reset_password(session=session, token=body.token, password=body.password)
@@ -34,14 +36,16 @@ def confirm_password_reset(body: ResetConfirm, session: SessionDep):
 
 
 @router.post("/auth/confirm-email", status_code=204, response_class=Response,
-             responses={400: {"description": "Ссылка подтверждения недействительна или устарела"}})
+             responses={400: {"model": ErrorPublic, "description": "Ссылка подтверждения недействительна или устарела"}})
 def confirm_email(body: EmailConfirm, services: ServicesDep, session: SessionDep):
     """Confirm the address the letter was sent to; the welcome bonus waiting for it is credited (once)."""
     onboarding.confirm_email(session=session, settings=services.settings, token=body.token)
     return Response(status_code=204)
 
 
-@router.post("/me/confirm-email/resend", status_code=202, response_model=Accepted)
+@router.post("/me/confirm-email/resend", status_code=202, response_model=Accepted,
+             responses={409: {"model": ErrorPublic, "description": "Адрес уже подтверждён"},
+                        429: {"model": ErrorPublic, "description": "Слишком много писем подряд"}})
 def resend_confirmation(request: Request, user: CurrentUser, services: ServicesDep, session: SessionDep):
     """A new confirmation letter (the older link stops working); 409 if already confirmed; throttled."""
     recovery.resend_confirmation(session=session, settings=services.settings, user=user,
@@ -71,7 +75,7 @@ def export_designs(user: CurrentUser, services: ServicesDep, session: SessionDep
 
 
 @router.delete("/me", status_code=204, response_class=Response,
-               responses={403: {"description": "Неверный пароль"}})
+               responses={403: {"model": ErrorPublic, "description": "Неверный пароль"}})
 def delete_account(body: AccountDeletion, user: CurrentUser, services: ServicesDep, session: SessionDep):
     """Delete the account: running jobs cancelled and refunded, designs and uploads removed from storage, share
     links dead, sessions ended, personal fields erased; ledger rows stay, anonymised."""
