@@ -19,6 +19,7 @@ import jwt
 import pytest
 from gradio_client import Client
 
+from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.billing import service as billing
 from tortodelova.generation.models import Generation
@@ -465,3 +466,29 @@ def test_profile_from_the_account_header(live_app, client):
     with live_app.services.session_factory() as session:
         user = session.get(User, _user_id(live_app, "header-profile@example.com"))
         assert (user.display_name, user.contact) == ("Кондитерская «Ваниль»", "@vanil_cakes")
+
+
+def test_account_lifecycle_handlers(live_app, client):
+    """Issue 21 through the UI's own handlers: the address status, a reset asked for (the same note for an unknown
+    address), the admin's one-time link (audited), logout everywhere, a refused then a right account deletion."""
+    token = live_app.user("lifecycle-ui@example.com", "lifecycle-pass-1")
+    raw = Raw(client)
+    status = json.dumps(raw.call("account_status", [token])["output"], ensure_ascii=False)
+    assert "не подтверждён" in status
+    notes = [json.dumps(raw.call("password_reset_request", [email])["output"]["data"], ensure_ascii=False)
+             for email in ("lifecycle-ui@example.com", "nobody-ui@example.com")]
+    assert notes[0] == notes[1] and "Если такой адрес зарегистрирован" in notes[0]
+    admin = live_app.admin_token()
+    raw.refused("admin_reset_link", [admin, ""], "Выберите пользователя")
+    handed = json.dumps(raw.call("admin_reset_link", [admin, "lifecycle-ui@example.com"])["output"]["data"],
+                        ensure_ascii=False)
+    assert "/reset?token=" in handed and "Журнал администратора" in handed
+    assert "lifecycle-ui@example.com" in handed
+    raw.refused("account_delete", [token, "wrong-password", None], "Неверный пароль")
+    second = live_app.token("lifecycle-ui@example.com", "lifecycle-pass-1")
+    assert raw.call("account_logout_everywhere", [second, None])["success"]
+    raw.refused("account_status", [token], "войд")  # every session ended, the other device's too
+    third = live_app.token("lifecycle-ui@example.com", "lifecycle-pass-1")
+    assert raw.call("account_delete", [third, "lifecycle-pass-1", None])["success"]
+    with live_app.services.session_factory() as session:
+        assert accounts.get_by_email(session=session, email="lifecycle-ui@example.com") is None
