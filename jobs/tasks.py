@@ -56,6 +56,10 @@ class Tasks:
     translate: TaskWrapper
     sweep: TaskWrapper
     worker_context: object  # callable returning the process's WorkerContext
+    send_mail: TaskWrapper | None = None
+
+
+MAIL_RETRIES, MAIL_RETRY_DELAY = 5, 60
 
 
 def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, sweep_every_minutes: int = 1) -> Tasks:
@@ -82,6 +86,18 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
         except PipelineError as exc:  # the chef's problem (too long, models missing): handed back as a value
             return exc
 
+    @huey.task(retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_DELAY, priority=TRANSLATE_PRIORITY)
+    def send_mail(letter: dict) -> None:
+        from tortodelova.mail import Letter, Mailer
+
+        item = Letter.from_dict(letter)
+        try:
+            Mailer(settings).send(item)
+        except Exception:
+            logger.warning("mail «%s» to %s not sent, Huey retries it (%s times)", item.subject, item.to,
+                           MAIL_RETRIES, exc_info=True)
+            raise
+
     @huey.periodic_task(crontab(minute=f"*/{sweep_every_minutes}"), retries=0)
     def sweep() -> dict:
         return run_chores(tasks)
@@ -91,7 +107,7 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
         load_models_at_start(settings, worker_context)
 
     tasks = Tasks(huey=huey, run_generation=run_generation, translate=translate, sweep=sweep,
-                  worker_context=worker_context)
+                  worker_context=worker_context, send_mail=send_mail)
     return tasks
 
 
@@ -137,6 +153,10 @@ class HueyQueue:
 
     def enqueue_generation(self, generation_id: str) -> None:
         self.tasks.run_generation(generation_id)
+
+    def enqueue_mail(self, letter) -> None:
+        """`tortodelova.mail.post` hands letters here when a mail server is configured (plain strings only)."""
+        self.tasks.send_mail(letter.to_dict())
 
     def translate(self, item: TranslationInput, *, timeout: float) -> Translation:
         if self.translate_in_process:

@@ -93,6 +93,24 @@ class Settings(BaseSettings):
     gradio_cache_max_age_seconds: float = 2 * 3600.0
     public_url: str | None = None  # base URL used in share links; request URL when unset
 
+    # Mail (issue 21). With SMTP_HOST set, letters go to that server from a Huey job (retried); without it they
+    # are written to DATA_DIR/outbox/ as .eml files and their link is logged (the embedded single-shop mode).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 20.0
+    mail_from: str = "Тортоделова <noreply@tortodelova.local>"
+    # None: required exactly when a mail server is configured (a shop without one confirms nobody by mail).
+    require_email_confirmation: bool | None = None
+    reset_token_minutes: int = 30
+    confirm_token_hours: int = 72
+    # Password-reset and confirmation-resend requests per address and per client (`limits` syntax).
+    mail_account_limit: str = "5 per hour"
+    mail_client_limit: str = "30 per hour"
+
     @model_validator(mode="after")
     def _refuse_weak_production_secret(self) -> "Settings":
         if self.is_production:
@@ -112,6 +130,16 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'tortodelova.db').resolve()}"
+
+    @property
+    def email_confirmation_required(self) -> bool:
+        if self.require_email_confirmation is None:
+            return bool(self.smtp_host)
+        return self.require_email_confirmation
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
 
     @property
     def images_dir(self) -> Path:

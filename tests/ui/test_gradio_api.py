@@ -20,6 +20,7 @@ import pytest
 from gradio_client import Client
 
 from tests.helpers import wait_until
+from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.billing import service as billing
 from tortodelova.generation.models import Generation
@@ -28,7 +29,9 @@ from tortodelova.ui.common import SIGNED_OUT
 
 # Open to visitors by design: they only show what the caller's own token / signed guest id allows.
 PUBLIC = {"session_restore", "login", "login_submit", "register", "logout", "price", "style_info", "demo_create",
-          "demo_poll"}
+          "demo_poll",
+          # issue 21: the same answer for every address (tests/lifecycle)
+          "password_reset_request", "password_reset_request_submit"}
 # create_generate is open too: for a visitor it only opens the sign-in dialog (tested below).
 USER = {
     "create_generate", "create_more", "create_similar", "create_repeat", "create_poll", "create_cancel",
@@ -41,14 +44,17 @@ USER = {
     "reference_create", "profile_open", "profile_save_header",
     # «Мои термины» in «Профиль» (issue 23: tortodelova/ui/terms.py)
     "terms_open", "terms_save",
+    # account lifecycle (issue 21: tortodelova/ui/lifecycle.py)
+    "account_status", "account_resend_confirmation", "account_logout_everywhere", "account_delete",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
     "admin_block", "admin_unblock", "admin_delete", "admin_generations", "admin_transactions", "admin_stats",
     "admin_glossary_misses",
+    "admin_reset_link",
 }
 # Server functions hidden from the API that only switch panels and tabs or describe a style (no data, no token).
-UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info"}
+UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info", "open_reset"}
 SELECT_EVENTS = {"create_select_variant", "designs_select", "admin_pick_user"}
 JOB_DEADLINE = 180.0
 
@@ -501,3 +507,29 @@ def test_admin_sees_the_words_missing_from_the_glossary(live_app, client):
     table = client.predict(live_app.admin_token(), api_name="/admin_glossary_misses")
     assert table["headers"][:2] == ["Слово (начальная форма)", "Сколько раз"]
     assert [row[:2] for row in table["data"]][:2] == [["курабье", 2], ["топинамбур", 1]]
+
+
+def test_account_lifecycle_handlers(live_app, client):
+    """Issue 21 through the UI's own handlers: the address status, a reset asked for (the same note for an unknown
+    address), the admin's one-time link (audited), logout everywhere, a refused then a right account deletion."""
+    token = live_app.user("lifecycle-ui@example.com", "lifecycle-pass-1")
+    raw = Raw(client)
+    status = json.dumps(raw.call("account_status", [token])["output"], ensure_ascii=False)
+    assert "не подтверждён" in status
+    notes = [json.dumps(raw.call("password_reset_request", [email])["output"]["data"], ensure_ascii=False)
+             for email in ("lifecycle-ui@example.com", "nobody-ui@example.com")]
+    assert notes[0] == notes[1] and "Если такой адрес зарегистрирован" in notes[0]
+    admin = live_app.admin_token()
+    raw.refused("admin_reset_link", [admin, ""], "Выберите пользователя")
+    handed = json.dumps(raw.call("admin_reset_link", [admin, "lifecycle-ui@example.com"])["output"]["data"],
+                        ensure_ascii=False)
+    assert "/reset?token=" in handed and "Журнал администратора" in handed
+    assert "lifecycle-ui@example.com" in handed
+    raw.refused("account_delete", [token, "wrong-password", None], "Неверный пароль")
+    second = live_app.token("lifecycle-ui@example.com", "lifecycle-pass-1")
+    assert raw.call("account_logout_everywhere", [second, None])["success"]
+    raw.refused("account_status", [token], "войд")  # every session ended, the other device's too
+    third = live_app.token("lifecycle-ui@example.com", "lifecycle-pass-1")
+    assert raw.call("account_delete", [third, "lifecycle-pass-1", None])["success"]
+    with live_app.services.session_factory() as session:
+        assert accounts.get_by_email(session=session, email="lifecycle-ui@example.com") is None

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.accounts.roles import require_admin
-from tortodelova.container import ServicesDep, SessionDep
+from tortodelova.container import Services, ServicesDep, SessionDep
 
 AUTH_COOKIE = "tortodelova_token"
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
@@ -31,3 +31,17 @@ def get_admin(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin)]
+
+
+def mail_post(services: Services):
+    """`tortodelova.mail.post` bound to this app: a Huey job when a mail server is configured, else the outbox."""
+    from functools import partial
+
+    from tortodelova.mail import post
+
+    return partial(post, settings=services.settings, queue=services.queue)
+
+
+def base_url(request: Request, services: Services) -> str:
+    """Where links in letters point: PUBLIC_URL, else the address this request came to."""
+    return (services.settings.public_url or str(request.base_url)).rstrip("/")

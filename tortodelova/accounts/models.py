@@ -40,6 +40,16 @@ class User(Base):
     # Shown on the customer card and the share page (PATCH /api/me/profile, accounts/profile.py); migration 0005.
     display_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Account lifecycle (issue 21, migration 0007): the address confirmed by its letter; the welcome bonus credited
+    # (once, ever: a conditional UPDATE of this column decides who credits it); the account deleted by its owner
+    # (the row stays, anonymised, for the ledger).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    welcome_credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_admin(self) -> bool:
@@ -54,3 +64,41 @@ class RevokedToken(Base):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+TOKEN_PURPOSES = ("reset", "confirm")
+
+
+class AccountToken(Base):
+    """A one-time link's token: only its SHA-256 is stored. A reset token is refused once used, expired or
+    superseded by a newer one; a confirmation token confirms exactly the address it was sent to."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('reset', 'confirm')", name="purpose_valid"),
+        Index("ix_account_tokens_user_purpose", "user_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False, default="user")
+
+
+class AuditEvent(Base):
+    """What an admin did to an account that the ledger does not show (a reset link handed over)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    detail: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -21,6 +21,7 @@ class UserPublic(BaseModel):
     role: str
     balance: int
     created_at: datetime
+    email_verified: bool = False  # v3: the address was confirmed by the link in its letter
 
     model_config = {"from_attributes": True}
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tortodelova.accounts import security, throttle
 from tortodelova.accounts.models import RevokedToken, User, new_session_key
 from tortodelova.config import Settings
+from tortodelova.db import utcnow
 from tortodelova.errors import Conflict, EmailTaken, InvalidCredentials, InvalidInput, NotAuthenticated
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
@@ -179,6 +180,10 @@ PROMOTE_HINT = ("Пользователь {email} уже зарегистрир�
                 "назначьте его администратором явно — create-admin --promote (или TORTODELOVA_ADMIN_PROMOTE=true)")
 
 
+PROMOTE_UNCONFIRMED = ("Пользователь {email} не подтвердил адрес почты: назначить его администратором можно только "
+                      "после подтверждения (ссылка в письме после регистрации)")
+
+
 def ensure_admin(*, session: Session, settings: Settings, email: str, password: str | None,
                  promote: bool = False) -> User:
     """Create the admin. An existing account becomes admin only with `promote` (anyone can register any address
@@ -189,11 +194,14 @@ def ensure_admin(*, session: Session, settings: Settings, email: str, password: 
             raise InvalidInput("Для нового администратора нужен пароль")
         # An operator account: no welcome bonus (that is a customer's ledger entry; admins adjust balances).
         with new_user(session=session, email=email, password=password, role="admin") as user:
-            pass
+            user.email_verified_at = utcnow()  # the operator vouches for the address they configured
         return user
     promoted = user.role != "admin"
     if promoted and not promote:
         raise Conflict(PROMOTE_HINT.format(email=user.email))
+    if promoted and settings.email_confirmation_required and not user.email_verified:
+        # Whoever registered the address first has not shown they read its mail: no admin rights for them.
+        raise Conflict(PROMOTE_UNCONFIRMED.format(email=user.email))
     user.role, user.is_active = "admin", True
     if password:
         validate_password(password)
@@ -211,3 +219,9 @@ def count_admins(*, session: Session) -> int:
 def ensure_not_last_admin(*, session: Session, user: User) -> None:
     if user.role == "admin" and count_admins(session=session) <= 1:
         raise Conflict("Нельзя удалить или заблокировать последнего администратора")
+
+
+def logout_everywhere(*, session: Session, user: User) -> None:
+    """Every session of the account ends, the one that asked included."""
+    end_sessions(session=session, user=user)
+    session.commit()

@@ -36,23 +36,30 @@ def limiter_for(settings: Settings) -> MovingWindowRateLimiter:
     return _limiter(settings.redis_url or "memory://")
 
 
-def _checks(settings: Settings, *, account: str, client: str | None) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-    space = f"tortodelova:{settings.queue_name}:login"
-    checks = [(_item(settings.login_account_limit), (space, "account", account))]
+def _checks(settings: Settings, *, account: str, client: str | None, what: str = "login",
+            ) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+    """`what`: "login" counts failed sign-ins; "reset" and "confirm" (issue 21) count every letter asked for."""
+    space = f"tortodelova:{settings.queue_name}:{what}"
+    if what == "login":
+        account_limit, client_limit = settings.login_account_limit, settings.login_client_limit
+    else:
+        account_limit, client_limit = settings.mail_account_limit, settings.mail_client_limit
+    checks = [(_item(account_limit), (space, "account", account))]
     if client:
-        checks.append((_item(settings.login_client_limit), (space, "client", client)))
+        checks.append((_item(client_limit), (space, "client", client)))
     return checks
 
 
-def ensure_allowed(settings: Settings, *, account: str, client: str | None, what: str = "login") -> None:
+def ensure_allowed(settings: Settings, *, account: str, client: str | None, what: str = "login",
+                   message: str = TOO_MANY) -> None:
     """RateLimited (429, Retry-After) while this account or this client address has used up its failures."""
     limiter = limiter_for(settings)
     try:
-        for item, keys in _checks(settings, account=account, client=client):
+        for item, keys in _checks(settings, account=account, client=client, what=what):
             if not limiter.test(item, *keys):
                 reset = limiter.get_window_stats(item, *keys).reset_time
                 retry_after = max(1, math.ceil(reset - time.time()))
-                raise RateLimited(TOO_MANY.format(minutes=max(1, math.ceil(retry_after / 60))),
+                raise RateLimited(message.format(minutes=max(1, math.ceil(retry_after / 60))),
                                   retry_after=retry_after)
     except RateLimited:
         raise
@@ -60,10 +67,10 @@ def ensure_allowed(settings: Settings, *, account: str, client: str | None, what
         logger.warning("login throttle unavailable", exc_info=True)
 
 
-def record_failure(settings: Settings, *, account: str, client: str | None) -> None:
+def record_failure(settings: Settings, *, account: str, client: str | None, what: str = "login") -> None:
     limiter = limiter_for(settings)
     try:
-        for item, keys in _checks(settings, account=account, client=client):
+        for item, keys in _checks(settings, account=account, client=client, what=what):
             limiter.hit(item, *keys)
     except Exception:  # noqa: BLE001
         logger.warning("login throttle unavailable", exc_info=True)

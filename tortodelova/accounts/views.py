@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from tortodelova.accounts import service
 from tortodelova.billing import onboarding
 from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
-from tortodelova.accounts.deps import AUTH_COOKIE, CurrentUser, oauth2
+from tortodelova.accounts.deps import AUTH_COOKIE, CurrentUser, base_url, mail_post, oauth2
 from tortodelova.container import ServicesDep, SessionDep
 from tortodelova.errors import InvalidInput
 
@@ -17,8 +17,10 @@ router = APIRouter(tags=["Accounts"])
 
 
 @router.post("/auth/register", status_code=201, response_model=UserPublic)
-def register(body: Credentials, services: ServicesDep, session: SessionDep):
-    return onboarding.register(session=session, settings=services.settings, email=body.email, password=body.password)
+def register(request: Request, body: Credentials, services: ServicesDep, session: SessionDep):
+    """The account; a letter with a confirmation link goes to the address (v3)."""
+    return onboarding.register(session=session, settings=services.settings, email=body.email, password=body.password,
+                               base_url=base_url(request, services), post=mail_post(services))
 
 
 async def _credentials(request: Request) -> tuple[str, str]:

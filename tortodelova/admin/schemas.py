@@ -36,6 +36,7 @@ class AdminUserPublic(BaseModel):
     created_at: datetime
     is_active: bool
     generations: int
+    email_verified: bool = False
 
 
 class AdminUsersPublic(BaseModel):
@@ -76,4 +77,23 @@ class GlossaryMissPublic(BaseModel):
 
 class GlossaryMissesPublic(BaseModel):
     items: list[GlossaryMissPublic]
+class ResetLinkPublic(BaseModel):
+    """A one-time password-reset link for the admin to hand over; its query carries `token=`."""
+    url: str
+    expires_at: datetime
+
+
+class AuditEventPublic(BaseModel):
+    id: int
+    actor: str
+    action: str
+    target_user_id: int | None
+    detail: str
+    created_at: datetime
+
+    model_config = {"from_attributes": True}
+
+
+class AuditEventsPublic(BaseModel):
+    items: list[AuditEventPublic]
     total: int

@@ -7,10 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts import service as accounts
-from tortodelova.accounts.models import User
+from tortodelova.accounts import recovery
+from tortodelova.accounts.models import AuditEvent, User
 from tortodelova.accounts.roles import require_admin
 from tortodelova.billing import service as billing
 from tortodelova.billing.models import Transaction
+from tortodelova.config import Settings
 from tortodelova.db import utcnow
 from tortodelova.errors import Conflict, InvalidInput, NotFound
 from tortodelova.generation import service as generation_service
@@ -42,7 +44,8 @@ def list_users(*, session: Session, admin: User, q: str | None = None, limit=50,
     require_admin(admin)
     limit, offset = page(limit, offset)
     counts = (select(Generation.user_id, func.count().label("n")).group_by(Generation.user_id).subquery())
-    query = select(User, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.user_id == User.id)
+    query = (select(User, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.user_id == User.id)
+             .where(User.deleted_at.is_(None)))  # accounts deleted by their owners stay only for the ledger
     if q and "\x00" in q:
         raise InvalidInput("Поиск: недопустимый символ (NUL)")
     if q and q.strip():
@@ -54,7 +57,8 @@ def list_users(*, session: Session, admin: User, q: str | None = None, limit=50,
 
 def user_row(user: User, generations: int = 0) -> dict:
     return {"id": user.id, "email": user.email, "role": user.role, "balance": user.balance,
-            "created_at": user.created_at, "is_active": user.is_active, "generations": generations}
+            "created_at": user.created_at, "is_active": user.is_active, "generations": generations,
+            "email_verified": user.email_verified}
 
 
 def adjust_balance(*, session: Session, admin: User, user_id: int, amount, reason: str) -> User:
@@ -91,6 +95,32 @@ def delete_user(*, session: Session, store: ImageStore, admin: User, user_id: in
         generation_service.delete_images(store=store, generation=generation)
     session.delete(user)
     session.commit()
+
+
+def password_reset_link(*, session: Session, settings: Settings, admin: User, user_id: int, base_url: str):
+    """A one-time reset link for an admin to hand over (a shop without mail); the admin never sees or sets the
+    password. Audited; earlier links of the account stop working. Returns (url, expires_at)."""
+    require_admin(admin)
+    user = get_user(session=session, user_id=user_id)
+    if user.deleted_at is not None or not user.is_active:
+        raise Conflict("Аккаунт удалён или заблокирован: ссылку для сброса пароля выдать нельзя")
+    url, row = recovery.reset_link_for(session=session, settings=settings, user=user, base_url=base_url,
+                                       created_by=f"admin:{admin.id}")
+    session.add(AuditEvent(actor=f"admin:{admin.id}", action="password_reset_link", target_user_id=user.id,
+                           detail=f"Ссылка для сброса пароля для {user.email}, действует до "
+                                  f"{row.expires_at:%d.%m.%Y %H:%M} UTC"))
+    expires_at = row.expires_at
+    session.commit()
+    return url, expires_at
+
+
+def list_audit(*, session: Session, admin: User, limit=50, offset=0) -> tuple[list[AuditEvent], int]:
+    require_admin(admin)
+    limit, offset = page(limit, offset)
+    total = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    items = session.scalars(select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+                            .limit(limit).offset(offset)).all()
+    return list(items), total
 
 
 def list_transactions(*, session: Session, admin: User, user_id=None, kind=None, limit=50, offset=0):

@@ -1,7 +1,7 @@
 """REST routes of the admin screens: every route typed; the admin service checks the role itself as well."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from tortodelova.accounts.schemas import UserPublic
 from tortodelova.admin import service
@@ -12,6 +12,9 @@ from tortodelova.admin.schemas import (
     AdminUsersPublic,
     Adjustment,
     GlossaryMissesPublic,
+    AuditEventPublic,
+    AuditEventsPublic,
+    ResetLinkPublic,
     StatsPublic,
 )
 from tortodelova.accounts.deps import AdminUser
@@ -53,6 +56,23 @@ def unblock(admin: AdminUser, session: SessionDep, user_id: int = UserId):
 def delete_user(admin: AdminUser, services: ServicesDep, session: SessionDep, user_id: int = UserId):
     service.delete_user(session=session, store=services.store, admin=admin, user_id=user_id)
     return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/password-reset", response_model=ResetLinkPublic)
+def password_reset_link(request: Request, admin: AdminUser, services: ServicesDep, session: SessionDep,
+                        user_id: int = UserId):
+    """A one-time reset link to hand over to the chef (for a shop with no mail server); the admin never sees or
+    sets the password. Earlier reset links of the account stop working; the handover is in the audit log."""
+    base = services.settings.public_url or str(request.base_url)
+    url, expires_at = service.password_reset_link(session=session, settings=services.settings, admin=admin,
+                                                  user_id=user_id, base_url=base)
+    return ResetLinkPublic(url=url, expires_at=expires_at)
+
+
+@router.get("/audit", response_model=AuditEventsPublic)
+def audit(admin: AdminUser, session: SessionDep, limit: int = Query(50, ge=1, le=200), offset: int = Offset):
+    items, total = service.list_audit(session=session, admin=admin, limit=limit, offset=offset)
+    return AuditEventsPublic(items=[AuditEventPublic.model_validate(item) for item in items], total=total)
 
 
 @router.get("/transactions", response_model=AdminTransactionsPublic)

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tortodelova.accounts import recovery
 from tortodelova.accounts.models import User
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
@@ -144,8 +145,16 @@ def guest_generation(*, session: Session, guest_id: str | None) -> tuple[Generat
     return generation, guest.claim_token
 
 
-def claim(*, session: Session, user: User, claim_token) -> Generation:
-    """Move the demo design into the user's history, exactly once, only with the token the visitor received."""
+CLAIM_UNCONFIRMED = ("Демо-дизайн можно добавить в аккаунт после подтверждения адреса почты: откройте ссылку из "
+                     "письма (отправить снова — в «Профиле»)")
+
+
+def claim(*, session: Session, user: User, claim_token, settings: Settings | None = None) -> Generation:
+    """Move the demo design into the user's history, exactly once, only with the token the visitor received.
+    With `settings` requiring confirmed addresses, an unconfirmed account is refused (one throwaway address per
+    free design otherwise)."""
+    if settings is not None:
+        recovery.ensure_confirmed(settings=settings, user=user, message=CLAIM_UNCONFIRMED)
     if not isinstance(claim_token, str) or not claim_token:
         raise NotFound("Демо-дизайн не найден")
     guest = session.scalar(select(DemoGuest).where(DemoGuest.claim_token == claim_token))

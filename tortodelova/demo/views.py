@@ -82,5 +82,5 @@ def plain(generation_id: str, index: int, request: Request, services: ServicesDe
 
 @router.post("/demo/claim", response_model=GenerationPublic)
 def claim(body: ClaimRequest, user: CurrentUser, services: ServicesDep, session: SessionDep):
-    generation = service.claim(session=session, user=user, claim_token=body.claim_token)
+    generation = service.claim(session=session, user=user, claim_token=body.claim_token, settings=services.settings)
     return generation_service.to_public(session=session, generation=generation, links=RestLinks(services.settings))

@@ -16,14 +16,16 @@ def api_routers() -> list[APIRouter]:
     from tortodelova.demo.views import router as demo
     from tortodelova.generation.inscriptions.views import router as inscriptions
     from tortodelova.generation.views import router as generation
+    from tortodelova.lifecycle.views import router as lifecycle
     from tortodelova.terms.views import router as terms
     from tortodelova.uploads.views import router as uploads
 
-    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile, terms]
+    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile, terms, lifecycle]
 
 
 def include_routers(app: FastAPI) -> None:
     from tortodelova.generation.share_page import router as share
+    from tortodelova.lifecycle.pages import router as lifecycle_pages  # /reset, /confirm-email
     from tortodelova.server.health import router as health
 
     api = APIRouter(prefix="/api")
@@ -32,3 +34,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(health)
     app.include_router(api)
     app.include_router(share)
+    app.include_router(lifecycle_pages)

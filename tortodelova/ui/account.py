@@ -33,6 +33,16 @@ class Header:
     profile_contact: gr.Textbox
     profile_save_btn: gr.Button
     profile_close_btn: gr.Button
+    # Issue 21 (wired in ui/lifecycle.py): «Забыли пароль?» and the account section of «Профиль».
+    forgot_btn: gr.Button
+    reset_email: gr.Textbox
+    reset_btn: gr.Button
+    reset_note: gr.Markdown
+    email_status: gr.Markdown
+    resend_btn: gr.Button
+    logout_all_btn: gr.Button
+    delete_password: gr.Textbox
+    delete_btn: gr.Button
     terms_text: gr.Textbox | None = None  # «Мои термины»: one term a line, «по-русски = по-английски»
     terms_note: gr.Markdown | None = None
     terms_save_btn: gr.Button | None = None
@@ -53,7 +63,10 @@ def layout() -> Header:
                                   elem_id="header-profile-name")
         profile_contact = gr.Textbox(label="Контакт (телефон, мессенджер, сайт)", max_length=profile.CONTACT_MAX,
                                      elem_id="header-profile-contact")
-        profile_save_btn = gr.Button("Сохранить профиль", size="sm", variant="primary", elem_id="header-profile-save")
+        with gr.Row():
+            profile_save_btn = gr.Button("Сохранить профиль", size="sm", variant="primary",
+                                         elem_id="header-profile-save")
+            profile_close_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="header-profile-close")
         gr.HTML("<p><b>Мои термины</b> — названия вашей кондитерской и как их понимать: в ваших описаниях они "
                 "переводятся так, как вы написали, раньше общего глоссария. Видны только вам. Пример строки: "
                 '<code lang="en">вишнёвая поляна = chocolate cake with cherries and whipped cream</code></p>',
@@ -63,7 +76,19 @@ def layout() -> Header:
         terms_note = gr.Markdown("", elem_id="header-terms-note")
         terms_save_btn = gr.Button("Сохранить мои термины", size="sm", variant="primary",
                                    elem_id="header-terms-save")
-        profile_close_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="header-profile-close")
+        gr.Markdown("**Аккаунт**")
+        email_status = gr.Markdown("", elem_id="profile-email-status")
+        resend_btn = gr.Button("Отправить письмо для подтверждения ещё раз", size="sm", visible=False,
+                               elem_id="profile-resend")
+        gr.HTML('<div class="td-downloads"><a class="td-dl" id="profile-export" href="/api/me/export" download>'
+                '⬇ Скачать все мои дизайны (ZIP)</a></div>')
+        logout_all_btn = gr.Button("Выйти на всех устройствах", size="sm", elem_id="profile-logout-all")
+        with gr.Accordion("Удалить аккаунт", open=False, elem_id="profile-delete-section"):
+            gr.Markdown("Удалятся все дизайны, загруженные фото и ссылки для заказчиков; запущенные генерации "
+                        "будут отменены с возвратом кредитов. Это нельзя отменить — сначала скачайте дизайны.")
+            delete_password = gr.Textbox(label="Пароль для подтверждения", type="password",
+                                         elem_id="profile-delete-password")
+            delete_btn = gr.Button("Удалить аккаунт навсегда", variant="stop", size="sm", elem_id="profile-delete")
     # A fixed dialog: whichever button opens it, it appears in view (also on a phone scrolled far down).
     with gr.Column(visible=False, elem_classes=["td-card", "td-auth"], elem_id="auth-panel") as auth_panel:
         auth_note = gr.Markdown("", elem_id="auth-note")
@@ -72,11 +97,17 @@ def layout() -> Header:
                 login_email = gr.Textbox(label="Электронная почта", type="email", elem_id="login-email")
                 login_password = gr.Textbox(label="Пароль", type="password", elem_id="login-password")
                 login_btn = gr.Button("Войти", variant="primary", elem_id="login-submit")
+                forgot_btn = gr.Button("Забыли пароль?", size="sm", variant="secondary", elem_id="login-forgot")
             with gr.Tab("Регистрация", id="register"):
                 register_email = gr.Textbox(label="Электронная почта", type="email", elem_id="register-email")
                 register_password = gr.Textbox(label="Пароль (от 8 символов)", type="password",
                                                elem_id="register-password")
                 register_btn = gr.Button("Зарегистрироваться", variant="primary", elem_id="register-submit")
+            with gr.Tab("Сброс пароля", id="reset"):
+                gr.Markdown("Пришлём на почту ссылку, по которой можно задать новый пароль.")
+                reset_email = gr.Textbox(label="Электронная почта", type="email", elem_id="reset-email")
+                reset_btn = gr.Button("Прислать ссылку", variant="primary", elem_id="reset-send")
+                reset_note = gr.Markdown("", elem_id="reset-note")
         close_auth_btn = gr.Button("Закрыть", size="sm", variant="secondary", elem_id="auth-close")
     return Header(user=user, open_auth_btn=open_auth_btn, logout_btn=logout_btn, auth_panel=auth_panel,
                   auth_tabs=auth_tabs, login_email=login_email, login_password=login_password, login_btn=login_btn,
@@ -84,7 +115,11 @@ def layout() -> Header:
                   close_auth_btn=close_auth_btn, auth_note=auth_note, profile_btn=profile_btn,
                   profile_panel=profile_panel, profile_name=profile_name, profile_contact=profile_contact,
                   profile_save_btn=profile_save_btn, profile_close_btn=profile_close_btn, terms_text=terms_text,
-                  terms_note=terms_note, terms_save_btn=terms_save_btn)
+                  terms_note=terms_note, terms_save_btn=terms_save_btn,
+                  forgot_btn=forgot_btn,
+                  reset_email=reset_email, reset_btn=reset_btn, reset_note=reset_note, email_status=email_status,
+                  resend_btn=resend_btn, logout_all_btn=logout_all_btn, delete_password=delete_password,
+                  delete_btn=delete_btn)
 
 
 def signed_in_view(header: Header, user) -> dict:

@@ -16,7 +16,7 @@ from tortodelova.billing.service import KIND_TITLES
 from tortodelova.errors import InvalidInput, NotFound
 from tortodelova.generation.service import STATUS_TITLES
 from tortodelova.container import Services
-from tortodelova.ui.common import Ctx, bind, fmt_date, notify, plural_credits, warn, whole
+from tortodelova.ui.common import Ctx, bind, esc, fmt_date, notify, plural_credits, warn, whole
 
 PAGE_SIZE = 20
 USER_COLUMNS = ["Почта", "Роль", "Баланс", "Дизайнов", "Заблокирован", "Зарегистрирован"]
@@ -57,6 +57,9 @@ class AdminTab:
     activity_plot: gr.LinePlot
     credits_plot: gr.BarPlot
     users_plot: gr.BarPlot
+    reset_btn: gr.Button  # issue 21: a one-time reset link to hand over (the admin never sees a password)
+    reset_url: gr.Textbox
+    audit_md: gr.Markdown
     misses: gr.Dataframe | None = None
     misses_btn: gr.Button | None = None
 
@@ -88,6 +91,11 @@ def layout() -> AdminTab:
                                                  elem_id="admin-confirm-delete")
                     delete_btn = gr.Button("Удалить пользователя", variant="stop", size="sm",
                                            elem_id="admin-delete")
+                with gr.Row():
+                    reset_btn = gr.Button("Ссылка для сброса пароля", size="sm", scale=0, elem_id="admin-reset-link")
+                    reset_url = gr.Textbox(label="Одноразовая ссылка (передайте её кондитеру; действует 30 минут)",
+                                           interactive=False, buttons=["copy"], elem_id="admin-reset-url")
+                audit_md = gr.Markdown("", elem_id="admin-audit")
         with gr.Tab("Дизайны", id="admin-generations-tab"):
             with gr.Row():
                 gen_status = gr.Dropdown([("Все", "")] + [(t, s) for s, t in STATUS_TITLES.items()], value="",
@@ -134,7 +142,8 @@ def layout() -> AdminTab:
                     confirm_delete=confirm_delete, delete_btn=delete_btn, gen_status=gen_status, gen_user=gen_user,
                     generations=generations, gen_btn=gen_btn, txn_user=txn_user, txn_kind=txn_kind,
                     transactions=transactions, txn_btn=txn_btn, days=days, stats_btn=stats_btn, queue_md=queue_md,
-                    activity_plot=activity_plot, credits_plot=credits_plot, users_plot=users_plot)
+                    activity_plot=activity_plot, credits_plot=credits_plot, users_plot=users_plot,
+                    reset_btn=reset_btn, reset_url=reset_url, audit_md=audit_md)
 
 
 def _user_by_email(ctx: Ctx, email, *, required: bool) -> User | None:
@@ -265,6 +274,23 @@ def delete(ctx: Ctx, target, amount, reason, confirmed, q, page, *, tab: AdminTa
     return {**users_view(tab, ctx, q, page), tab.target: "", tab.confirm_delete: False}
 
 
+def reset_link(ctx: Ctx, target, *, tab: AdminTab):
+    """A one-time password-reset link for the chosen user, audited; the admin hands it over, never a password."""
+    user = _user_by_email(ctx, target, required=True)
+    url, expires_at = admin_service.password_reset_link(session=ctx.session, settings=ctx.settings, admin=ctx.user,
+                                                        user_id=user.id, base_url=ctx.base)
+    notify(f"Ссылка для {user.email} готова: действует до {fmt_date(expires_at)}")
+    return {tab.reset_url: url, tab.audit_md: audit_text(ctx)}
+
+
+def audit_text(ctx: Ctx) -> str:
+    items, _total = admin_service.list_audit(session=ctx.session, admin=ctx.user, limit=5)
+    if not items:
+        return ""
+    lines = [f"- {fmt_date(event.created_at)} · {event.actor} · {esc(event.detail)}" for event in items]
+    return "**Журнал администратора** (последние действия)\n\n" + "\n".join(lines)
+
+
 def generations(ctx: Ctx, status, email, *, tab: AdminTab):
     return generations_view(tab, ctx, status, email)
 
@@ -297,6 +323,8 @@ def wire(tab: AdminTab, services: Services, token: gr.BrowserState, admin_tab: g
     for button, action in ((tab.adjust_btn, adjust), (tab.block_btn, block), (tab.unblock_btn, unblock),
                            (tab.delete_btn, delete)):
         button.click(admin(action), action_inputs, action_outputs, api_name=f"admin_{action.__name__}", **quiet)
+    tab.reset_btn.click(admin(reset_link), [token, tab.target], [tab.reset_url, tab.audit_md],
+                        api_name="admin_reset_link", **quiet)
     tab.gen_btn.click(admin(generations), [token, tab.gen_status, tab.gen_user], [tab.generations],
                       api_name="admin_generations", **quiet)
     tab.txn_btn.click(admin(transactions), [token, tab.txn_user, tab.txn_kind], [tab.transactions],

@@ -17,6 +17,7 @@ from tortodelova.container import Services
 from tortodelova.ui import admin as admin_ui
 from tortodelova.ui import account, balance, card, create, demo, designs, i18n, session
 from tortodelova.ui import terms as terms_ui
+from tortodelova.ui import lifecycle as lifecycle_ui
 from tortodelova.ui.common import NO_GUEST, SIGNED_OUT
 
 TITLE = "Тортоделова — дизайн торта по описанию"
@@ -162,5 +163,6 @@ def build_ui(services: Services) -> gr.Blocks:
         terms_ui.wire(header, services, token)
         demo.wire(demo_tab, services, guest)
         admin_ui.wire(admin_tab, services, token, admin_tab_block)
+        lifecycle_ui.wire(screens, services)
     blocks.queue(default_concurrency_limit=8)
     return blocks

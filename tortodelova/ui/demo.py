@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from tortodelova.demo import service as demo_service
-from tortodelova.errors import DomainError, NotFound
+from tortodelova.errors import DomainError, Forbidden, NotFound
 from tortodelova.generation.models import FINAL_STATUSES
 from tortodelova.pipeline.prompts import DEFAULT_STYLE
 from tortodelova.container import Services
@@ -124,13 +124,15 @@ def wire(tab: DemoTab, services: Services, guest_state: gr.BrowserState) -> None
                    show_progress="hidden")
 
 
-def claim_into(session, user, guest) -> tuple[dict | None, str | None]:
+def claim_into(session, user, guest, settings=None) -> tuple[dict | None, str | None]:
     """Claim this browser's demo design for the user who just signed in. Returns the new guest state (or None when
     nothing changed) and a message for the user."""
     if not isinstance(guest, dict) or guest.get("claimed") or not isinstance(guest.get("claim"), str):
         return None, None
     try:
-        demo_service.claim(session=session, user=user, claim_token=guest["claim"])
+        demo_service.claim(session=session, user=user, claim_token=guest["claim"], settings=settings)
+    except Forbidden:  # the address is not confirmed yet: the design waits in this browser until it is
+        return None, None
     except NotFound:
         return {**guest, "claim": None, "claimed": True}, None
     except DomainError:  # already claimed (by this account on another device, or another one)

@@ -5,6 +5,7 @@ Module-level handlers: `ui` (the `Screens` of the page) is bound in `wire()`; th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import gradio as gr
 
@@ -12,6 +13,7 @@ from tortodelova.accounts import service as accounts
 from tortodelova.billing import onboarding
 from tortodelova.errors import DomainError, NotAuthenticated
 from tortodelova.container import Services
+from tortodelova.mail import post
 from tortodelova.ui import account, balance, create, demo, designs
 from tortodelova.ui.common import SIGNED_OUT, Ctx, bind, notify, warn
 
@@ -47,7 +49,7 @@ def session_view(ctx: Ctx, ui: Screens, user, guest_value, *, select_tab: bool) 
         out[ui.admin_tab] = gr.Tab(visible=False)
     else:
         ctx.user = user
-        claimed_guest, message = demo.claim_into(ctx.session, user, guest_value)
+        claimed_guest, message = demo.claim_into(ctx.session, user, guest_value, ctx.settings)
         if claimed_guest is not None:
             guest_value = out[ui.guest] = claimed_guest
         if message:
@@ -93,8 +95,13 @@ def login(ctx: Ctx, email, password, guest_value, *, ui: Screens):
 
 
 def register(ctx: Ctx, email, password, guest_value, *, ui: Screens):
-    user = onboarding.register(session=ctx.session, settings=ctx.settings, email=email, password=password)
-    notify(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
+    user = onboarding.register(session=ctx.session, settings=ctx.settings, email=email, password=password,
+                               base_url=ctx.base, post=partial(post, settings=ctx.settings, queue=ctx.services.queue))
+    if user.balance:
+        notify(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
+    else:  # the bonus waits for the confirmed address
+        notify(f"Добро пожаловать! Мы отправили письмо на {user.email}: подтвердите адрес, и на баланс придёт "
+               "приветственный бонус", title="Подтвердите почту")
     issued = accounts.issue_token(settings=ctx.settings, user=user)
     return _signed_in(ctx, ui, issued.access_token, guest_value)
 
@@ -130,6 +137,9 @@ SYNC_COOKIE = f"""(token) => {{
 
 def _sync_cookie(event, ui: Screens) -> None:
     event.then(None, [ui.token], None, js=SYNC_COOKIE, queue=False, show_progress="hidden")
+
+
+sync_cookie = _sync_cookie  # ui/lifecycle.py (issue 21): sign-out everywhere and deletion change the session too
 
 
 def wire(ui: Screens, services: Services, blocks: gr.Blocks) -> None:
