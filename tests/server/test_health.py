@@ -1,7 +1,6 @@
 """Health endpoints, and a database outage answering 503 instead of a 500."""
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import free_port
