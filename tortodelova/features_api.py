@@ -9,4 +9,6 @@ def routers() -> list:
     from tortodelova.inscriptions.views import router as inscriptions
     from tortodelova.uploads.views import router as uploads
 
-    return [uploads, inscriptions, cards, profile]
+    from tortodelova.selections.views import router as selections
+
+    return [uploads, inscriptions, cards, profile, selections]

@@ -63,7 +63,7 @@ class RequestLimit:
     Keeping in-flight requests below both the pool size and the thread count makes that impossible. Gradio's own
     routes (long-lived streams) are not counted."""
 
-    def __init__(self, app, *, limit: int, prefixes: tuple[str, ...] = ("/api", "/s/")):
+    def __init__(self, app, *, limit: int, prefixes: tuple[str, ...] = ("/api", "/s/", "/c/")):
         import asyncio
 
         self.app, self.prefixes = app, prefixes
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from tortodelova.generation.share_page import router as share_router
     from tortodelova.generation.views import router as generation_router
     from tortodelova.health import router as health_router
+    from tortodelova.selections.customer_page import router as customer_router
 
     from tortodelova.edge import (EdgeGuard, SecurityHeaders, install_error_schema, install_input_errors,
                                   redact_access_log)
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health_router)
     app.include_router(api)
     app.include_router(share_router)
+    app.include_router(customer_router)  # /c/{token}: the customer's page of a selection (issue 22)
 
     if ui:
         from tortodelova.ui import mount_ui

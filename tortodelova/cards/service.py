@@ -31,6 +31,7 @@ class CardContent:
     baker_name: str | None = None
     baker_contact: str | None = None
     inscription: str | None = None
+    agreed_on: str | None = None  # «Согласовано DD.MM.YYYY» once the customer's choice is agreed (selections)
     images: list[Image.Image] = field(default_factory=list)
 
 
