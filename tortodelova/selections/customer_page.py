@@ -191,7 +191,7 @@ def _agreed_html(selection: Selection, chosen: service.Option, token: str) -> st
             f'<img src="{image_path(token, generation.id, chosen.index)}" width="{generation.width}" '
             f'height="{generation.height}" alt="Согласованный дизайн торта">{inscription}{comment}'
             f'<a class="button" id="card" href="/c/{escape(token)}/card.pdf" download>'
-            f'Скачать карточку дизайна (PDF)</a></section>')
+            f'Скачать карточку дизайна для печати</a></section>')
 
 
 def _choice_form(selection: Selection, options, chosen, token: str, typed: dict) -> str:
