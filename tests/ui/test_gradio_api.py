@@ -27,7 +27,9 @@ from tortodelova.ui.common import SIGNED_OUT
 
 # Open to visitors by design: they only show what the caller's own token / signed guest id allows.
 PUBLIC = {"session_restore", "login", "login_submit", "register", "logout", "price", "style_info", "demo_create",
-          "demo_poll"}
+          "demo_poll",
+          # The «Мои дизайны» badge: the number of the caller's own unseen answers; nothing for a visitor (issue 22).
+          "selections_badge"}
 # create_generate is open too: for a visitor it only opens the sign-in dialog (tested below).
 USER = {
     "create_generate", "create_more", "create_similar", "create_repeat", "create_poll", "create_cancel",
@@ -38,6 +40,9 @@ USER = {
     # «Для заказчика» (issue 12: tortodelova/ui/card.py, lettering.py, reference.py)
     "baker_show", "baker_pick", "lettering_preview", "lettering_apply", "card_pdf", "card_png", "profile_save",
     "reference_create", "profile_open", "profile_save_header",
+    # «Подборки для заказчика» (issue 22: tortodelova/ui/selections.py)
+    "selections_show", "selections_refresh", "selections_pick", "selections_create", "selections_agree",
+    "selections_revoke", "selections_similar", "selections_lettering",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
@@ -460,3 +465,52 @@ def test_profile_from_the_account_header(live_app, client):
     with live_app.services.session_factory() as session:
         user = session.get(User, _user_id(live_app, "header-profile@example.com"))
         assert (user.display_name, user.contact) == ("Кондитерская «Ваниль»", "@vanil_cakes")
+
+
+def test_selections_through_the_gradio_api(live_app, client):
+    """A chef's selection from «Мои дизайны»: create, the customer's answer, the badge (only for its owner), the
+    answer line, agree; another chef can neither read nor act on it nor put foreign designs into their own."""
+    from tests.selections.factories import make_design
+
+    token = live_app.user("sel-chef@example.com")
+    other = live_app.user("sel-other@example.com")
+    chef_id = _user_id(live_app, "sel-chef@example.com")
+    ids = [make_design(live_app.services, chef_id, variants=1, prompt=f"Торт {n}") for n in range(2)]
+    raw = Raw(client)
+    raw.call("selections_show", [token, None])  # the tick boxes get their choices, as when the tab opens
+
+    created = raw.call("selections_create", [token, ids, "Юбилей <b>Ольги</b>", "", 7])
+    assert created["success"] and not unchanged(created), created
+    html = [v for v in created["output"]["data"] if isinstance(v, str) and v.startswith("<div")]
+    assert len(html) == 2  # the list and the picked selection (a dropdown's labels are text, not HTML)
+    assert all("Юбилей &lt;b&gt;Ольги&lt;/b&gt;" in part and "<b>Ольги" not in part for part in html)
+    link = next(v["value"] for v in created["output"]["data"] if isinstance(v, dict)
+                and str(v.get("value", "")).startswith(live_app.url + "/c/"))
+    with live_app.services.session_factory() as session:
+        from tortodelova.selections.models import Selection
+
+        selection_id = session.query(Selection.id).filter_by(user_id=chef_id).scalar()
+    answer = httpx.post(f"{link}/choice", json={"generation_id": ids[1], "comment": "Этот, но розовый"})
+    assert answer.status_code == 200, answer.text
+
+    badge = raw.call("selections_badge", [token])
+    assert "новых ответов: 1" in json.dumps(badge["output"], ensure_ascii=False)
+    for stranger in (other, SIGNED_OUT, *forged_tokens(live_app)):
+        assert unchanged(raw.call("selections_badge", [stranger])) or \
+            "новых ответов" not in json.dumps(raw.call("selections_badge", [stranger])["output"], ensure_ascii=False)
+    shown = json.dumps(raw.call("selections_show", [token, None])["output"], ensure_ascii=False)
+    assert "Заказчик выбрал вариант 2" in shown and "Этот, но розовый" in shown
+    assert "новых ответов" not in json.dumps(raw.call("selections_badge", [token])["output"], ensure_ascii=False)
+
+    for api_name in ("selections_pick", "selections_agree", "selections_revoke", "selections_similar",
+                     "selections_lettering"):
+        assert unchanged(raw.refused(api_name, [other, selection_id], "не найдена")), api_name
+    assert unchanged(raw.refused("selections_create", [other, ids, "Чужие", "", 0], "только свои"))
+    raw.call("selections_show", [token, None])
+    assert unchanged(raw.refused("selections_create", [token, [], "Пусто", "", 0], "от 1 до 12"))
+
+    agreed = raw.call("selections_agree", [token, selection_id])
+    assert "согласовано" in json.dumps(agreed["output"], ensure_ascii=False)
+    assert httpx.post(f"{link}/choice", json={"generation_id": ids[0]}).status_code == 409
+    lettering = raw.call("selections_lettering", [token, selection_id])
+    assert lettering["success"] and ids[1] in json.dumps(lettering["output"])
