@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.selections.factories import make_design
 from tests.ui.browser import Screens, new_page, open_tab, signed_in, toast
-from tests.ui.conftest import browser, fresh_app  # noqa: F401 - fixtures
+from tests.ui.conftest import browser, live_app  # noqa: F401 - fixtures (one app for this module)
 from tortodelova.accounts import profile
 from tortodelova.accounts import service as accounts
 from tortodelova.selections.models import Selection
@@ -24,12 +24,12 @@ NOTE = "Три варианта: с пионами, с ягодами и стр�
 COMMENT = "Второй, но без ягод и надпись золотом"
 
 
-def chef_with_designs(app, email: str, password: str) -> list[str]:
+def chef_with_designs(app, email: str, password: str, *, name: str = "Кондитерская Марины",
+                      contact: str = "+7 900 123-45-67") -> list[str]:
     app.user(email, password)
     with app.services.session_factory() as session:
         user = accounts.get_by_email(session=session, email=email)
-        profile.update(session=session, user=user,
-                       changes={"display_name": "Кондитерская Марины", "contact": "+7 900 123-45-67"})
+        profile.update(session=session, user=user, changes={"display_name": name, "contact": contact})
         user_id = user.id
     prompts = [("Торт с пионами", "Ольге 50"), ("Торт с ягодами", None), ("Строгий белый торт", "С юбилеем")]
     # Pictures numbered as the customer's page numbers its options: 1–2, 3, 4.
@@ -46,8 +46,8 @@ def sign_in(page, app, email, password):
     signed_in(page)
 
 
-def test_chef_and_customer_agree_on_a_design(browser, fresh_app, tmp_path):  # noqa: F811
-    app = fresh_app()
+def test_chef_and_customer_agree_on_a_design(browser, live_app):  # noqa: F811
+    app = live_app
     email, password = "marina@example.com", "marina-password-1"
     ids = chef_with_designs(app, email, password)
     # The design ids are the values of the tick boxes (their accessible names in Gradio's DOM).
@@ -139,8 +139,58 @@ def test_chef_and_customer_agree_on_a_design(browser, fresh_app, tmp_path):  # n
     assert re.search(r"Согласовано \d\d\.\d\d\.\d{4}", text), text
     assert "Кондитерская Марины" in text and "Торт с пионами" in text
     with app.services.session_factory() as session:
-        selection = session.query(Selection).one()
+        selection = session.query(Selection).filter_by(title=TITLE).one()
         assert (selection.customer_name, selection.comment, selection.agreed_at is not None) == \
             ("Ольга", COMMENT, True)
     chef_context.close()
     customer_context.close()
+
+
+HOSTILE = ['<img src=x onerror="window.__pwned=1">', '"><svg/onload="window.__pwned=2">',
+           "</textarea><script>window.__pwned=3</script>", '<a href="javascript:window.__pwned=4">жми</a>']
+PWNED_JS = """() => ({pwned: window.__pwned ?? null,
+  foreign: document.querySelectorAll('img[src="x"], svg[onload], a[href^="javascript:"], iframe').length,
+  scripts: [...document.scripts].filter(s => s.textContent.includes('__pwned')).length})"""
+
+
+def test_hostile_values_never_run_on_either_page(browser, live_app):  # noqa: F811
+    """HTML and script in the chef's profile, the title and note, the customer's comment and name: text on the
+    customer's page and in «Мои дизайны», never markup (nothing runs, no element appears)."""
+    app, email, password = live_app, "hostile-chef@example.com", "hostile-password-1"
+    ids = chef_with_designs(app, email, password, name=HOSTILE[0][:80], contact=HOSTILE[1])
+    token = app.token(email, password)
+    import httpx
+
+    created = httpx.post(f"{app.url}/api/selections", headers={"Authorization": f"Bearer {token}"},
+                         json={"title": HOSTILE[1], "note": " ".join(HOSTILE), "generation_ids": ids[:2]})
+    assert created.status_code == 201, created.text
+    url = created.json()["url"]
+    dialogs = []
+
+    context, customer = new_page(browser, "phone")
+    customer.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    customer.goto(url)
+    expect(customer.locator("h1")).to_have_text(HOSTILE[1])
+    expect(customer.locator(".chef-name")).to_have_text(HOSTILE[0][:80])
+    assert customer.evaluate(PWNED_JS) == {"pwned": None, "foreign": 0, "scripts": 0}
+    assert customer.locator('meta[property="og:title"]').get_attribute("content") == HOSTILE[1]
+    customer.locator("#comment").fill(" ".join(HOSTILE))
+    customer.locator("#name").fill(HOSTILE[2][:80])
+    customer.locator("#v1 button").click()
+    expect(customer.locator("#chosen")).to_be_visible()
+    expect(customer.locator("#comment")).to_have_value(" ".join(HOSTILE))
+    assert customer.evaluate(PWNED_JS) == {"pwned": None, "foreign": 0, "scripts": 0}
+    Screens("selection-phone-hostile").shot(customer, "customer", russian=False)
+    context.close()
+
+    context, chef = new_page(browser, "desktop")
+    chef.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(chef, app, email, password)
+    chef.get_by_role("tab", name=re.compile("Мои дизайны")).click()
+    expect(chef.locator("#sel-list")).to_contain_text("Заказчик выбрал вариант 1")
+    expect(chef.locator("#sel-list")).to_contain_text(HOSTILE[1])
+    expect(chef.locator("#sel-detail")).to_contain_text(HOSTILE[2][:80])
+    assert chef.evaluate(PWNED_JS) == {"pwned": None, "foreign": 0, "scripts": 0}
+    Screens("selection-desktop-hostile").shot(chef, "chef", russian=False)
+    context.close()
+    assert dialogs == []
