@@ -479,7 +479,7 @@ def test_selections_through_the_gradio_api(live_app, client):
     raw = Raw(client)
     raw.call("selections_show", [token, None])  # the tick boxes get their choices, as when the tab opens
 
-    created = raw.call("selections_create", [token, ids, "Юбилей <b>Ольги</b>", "", 7])
+    created = raw.call("selections_create", [token, [0, 1], "Юбилей <b>Ольги</b>", "", 7])  # positions of the boxes
     assert created["success"] and not unchanged(created), created
     html = [v for v in created["output"]["data"] if isinstance(v, str) and v.startswith("<div")]
     assert len(html) == 2  # the list and the picked selection (a dropdown's labels are text, not HTML)
@@ -487,9 +487,12 @@ def test_selections_through_the_gradio_api(live_app, client):
     link = next(v["value"] for v in created["output"]["data"] if isinstance(v, dict)
                 and str(v.get("value", "")).startswith(live_app.url + "/c/"))
     with live_app.services.session_factory() as session:
-        from tortodelova.selections.models import Selection
+        from tortodelova.selections.models import Selection, SelectionItem
 
         selection_id = session.query(Selection.id).filter_by(user_id=chef_id).scalar()
+        order = [i.generation_id for i in session.query(SelectionItem).filter_by(selection_id=selection_id)
+                 .order_by(SelectionItem.position)]
+    assert sorted(order) == sorted(ids)
     answer = httpx.post(f"{link}/choice", json={"generation_id": ids[1], "comment": "Этот, но розовый"})
     assert answer.status_code == 200, answer.text
 
@@ -499,13 +502,14 @@ def test_selections_through_the_gradio_api(live_app, client):
         assert unchanged(raw.call("selections_badge", [stranger])) or \
             "новых ответов" not in json.dumps(raw.call("selections_badge", [stranger])["output"], ensure_ascii=False)
     shown = json.dumps(raw.call("selections_show", [token, None])["output"], ensure_ascii=False)
-    assert "Заказчик выбрал вариант 2" in shown and "Этот, но розовый" in shown
+    assert f"Заказчик выбрал вариант {order.index(ids[1]) + 1}" in shown and "Этот, но розовый" in shown
     assert "новых ответов" not in json.dumps(raw.call("selections_badge", [token])["output"], ensure_ascii=False)
 
     for api_name in ("selections_pick", "selections_agree", "selections_revoke", "selections_similar",
                      "selections_lettering"):
         assert unchanged(raw.refused(api_name, [other, selection_id], "не найдена")), api_name
-    assert unchanged(raw.refused("selections_create", [other, ids, "Чужие", "", 0], "только свои"))
+    # Another chef's call in this session (its tick boxes list the first chef's designs): still only their own.
+    assert unchanged(raw.refused("selections_create", [other, [0], "Чужие", "", 0], "только свои"))
     raw.call("selections_show", [token, None])
     assert unchanged(raw.refused("selections_create", [token, [], "Пусто", "", 0], "от 1 до 12"))
 

@@ -42,6 +42,7 @@ class SelectionsPanel:
     expires: gr.Dropdown
     create_btn: gr.Button
     badge_timer: gr.Timer
+    design_ids: gr.State  # the tick boxes' values are positions in this list (no ids in the page's markup)
 
 
 def layout() -> SelectionsPanel:
@@ -69,7 +70,7 @@ def layout() -> SelectionsPanel:
     return SelectionsPanel(listing=listing, pick=pick, detail=detail, link=link, agree_btn=agree_btn,
                            similar_btn=similar_btn, lettering_btn=lettering_btn, revoke_btn=revoke_btn,
                            designs=designs, title=title, note=note, expires=expires, create_btn=create_btn,
-                           badge_timer=gr.Timer(15))
+                           badge_timer=gr.Timer(15), design_ids=gr.State([]))
 
 
 # ---------------------------------------------------------------- what the chef reads
@@ -140,10 +141,13 @@ def badge_label(count: int) -> str:
     return f"{TAB_TITLE} · новых ответов: {count}" if count else TAB_TITLE
 
 
-def design_choices(ctx: Ctx) -> list[tuple[str, str]]:
+def design_choices(ctx: Ctx, panel: SelectionsPanel, value=None) -> dict:
+    """The tick boxes of «Новая подборка» and the ids behind them."""
     items, _ = generation_service.list_for_user(session=ctx.session, user=ctx.user, limit=PICKABLE,
                                                 status="succeeded")
-    return [(f"{fmt_date(g.created_at)} · {g.prompt_ru[:50]}", g.id) for g in items]
+    choices = [(f"{fmt_date(g.created_at)} · {g.prompt_ru[:50]}", n) for n, g in enumerate(items)]
+    kwargs = {} if value is None else {"value": value}
+    return {panel.designs: gr.CheckboxGroup(choices=choices, **kwargs), panel.design_ids: [g.id for g in items]}
 
 
 # ---------------------------------------------------------------- handlers
@@ -156,7 +160,7 @@ def show(ctx: Ctx, current=None, *, panel: SelectionsPanel, designs_tab: gr.Tab)
     ids = [s.id for s in selections]
     value = current if current in ids else (ids[0] if ids else None)
     return {panel.listing: html, panel.pick: gr.Dropdown(choices=choices, value=value),
-            panel.designs: gr.CheckboxGroup(choices=design_choices(ctx)), designs_tab: gr.Tab(label=TAB_TITLE),
+            **design_choices(ctx, panel), designs_tab: gr.Tab(label=TAB_TITLE),
             **detail_view(ctx, value, panel=panel)}
 
 
@@ -187,16 +191,18 @@ def badge(ctx: Ctx, *, designs_tab: gr.Tab):
     return gr.Tab(label=badge_label(service.unseen_answers(session=ctx.session, user=ctx.user)))
 
 
-def create_selection(ctx: Ctx, generation_ids, title, note, expires, *, panel: SelectionsPanel,
+def create_selection(ctx: Ctx, ticked, design_ids, title, note, expires, *, panel: SelectionsPanel,
                      designs_tab: gr.Tab):
     from tortodelova.generation.schemas import parse_request
 
-    request = parse_request({"title": title, "note": note, "generation_ids": list(generation_ids or []),
+    design_ids = list(design_ids or [])
+    generation_ids = [design_ids[n] for n in ticked or [] if isinstance(n, int) and 0 <= n < len(design_ids)]
+    request = parse_request({"title": title, "note": note, "generation_ids": generation_ids,
                              "expires_in_days": int(expires or 0) or None}, SelectionCreate)
     selection = service.create(session=ctx.session, user=ctx.user, request=request)
     notify("Подборка создана — скопируйте ссылку и отправьте заказчику")
-    return {**show(ctx, selection.id, panel=panel, designs_tab=designs_tab), panel.designs: gr.CheckboxGroup(
-        choices=design_choices(ctx), value=[]), panel.title: "", panel.note: ""}
+    return {**show(ctx, selection.id, panel=panel, designs_tab=designs_tab), **design_choices(ctx, panel, []),
+            panel.title: "", panel.note: ""}
 
 
 def agree(ctx: Ctx, selection_id, *, panel: SelectionsPanel, designs_tab: gr.Tab):
@@ -251,7 +257,7 @@ def wire(panel: SelectionsPanel, services: Services, token: gr.BrowserState, *, 
          refresh: gr.Button) -> None:
     quiet = {"show_progress": "hidden"}
     detail = [panel.detail, panel.link, panel.agree_btn, panel.similar_btn, panel.lettering_btn, panel.revoke_btn]
-    listed = [panel.listing, panel.pick, panel.designs, designs_tab, *detail]
+    listed = [panel.listing, panel.pick, panel.designs, panel.design_ids, designs_tab, *detail]
     designs_tab.select(bind(show, services, panel=panel, designs_tab=designs_tab), [token, panel.pick], listed,
                        api_name="selections_show", **quiet)
     panel.pick.input(bind(pick, services, panel=panel), [token, panel.pick], detail, api_name="selections_pick",
@@ -261,7 +267,7 @@ def wire(panel: SelectionsPanel, services: Services, token: gr.BrowserState, *, 
     refresh.click(bind(show, services, panel=panel, designs_tab=designs_tab), [token, panel.pick], listed,
                   api_name="selections_refresh", **quiet)
     panel.create_btn.click(bind(create_selection, services, panel=panel, designs_tab=designs_tab),
-                           [token, panel.designs, panel.title, panel.note, panel.expires],
+                           [token, panel.designs, panel.design_ids, panel.title, panel.note, panel.expires],
                            [*listed, panel.title, panel.note], api_name="selections_create", **quiet)
     panel.agree_btn.click(bind(agree, services, panel=panel, designs_tab=designs_tab), [token, panel.pick], listed,
                           api_name="selections_agree", **quiet)
