@@ -313,7 +313,7 @@ def customer_page(token: str, request: Request, services: ServicesDep, session: 
     except NotFound as exc:
         return gone_page(exc.message)
     except RateLimited as exc:
-        return gone_page(exc.message, 429)
+        return gone_page(exc.message, 429, heading="Слишком много запросов")
 
 
 @router.post("/c/{token}/choice")

@@ -46,10 +46,10 @@ def _generation_ids(value):
     return ids
 
 
-def _optional_int(what: str, low: int, high: int):
+def _optional_int(what: str, low: int, high: int, blank=None):
     def check(value):
         if value is None or value == "":
-            return None
+            return blank
         return check_int(value, what=what, low=low, high=high)
     return BeforeValidator(check)
 
@@ -78,7 +78,7 @@ class ChoiceRequest(BaseModel):
     """The customer's answer (a form or JSON): which picture, and optionally a comment, a name and a phone."""
     model_config = ConfigDict(extra="ignore")  # a form also carries its button
     generation_id: Annotated[str, BeforeValidator(lambda v: _choice_id(v))]
-    index: Annotated[int, _optional_int("Номер картинки", 0, MAX_VARIANTS - 1)] = 0
+    index: Annotated[int, _optional_int("Номер картинки", 0, MAX_VARIANTS - 1, blank=0)] = 0
     comment: Annotated[str | None, _visible("Комментарий", COMMENT_MAX, multiline=True)] = None
     name: Annotated[str | None, _visible("Имя", NAME_MAX, multiline=False)] = None
     phone: Annotated[str | None, _visible("Телефон", PHONE_MAX, multiline=False)] = None
