@@ -49,7 +49,8 @@ ADMIN = {
     "admin_block", "admin_unblock", "admin_delete", "admin_generations", "admin_transactions", "admin_stats",
 }
 # Server functions hidden from the API that only switch panels and tabs or describe a style (no data, no token).
-UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info"}
+UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info",
+           "signed_out"}  # issue 22: empties «Подборки для заказчика» on «Выйти»
 SELECT_EVENTS = {"create_select_variant", "designs_select", "admin_pick_user"}
 JOB_DEADLINE = 180.0
 

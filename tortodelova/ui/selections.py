@@ -48,7 +48,7 @@ class SelectionsPanel:
 def layout() -> SelectionsPanel:
     with gr.Accordion("Подборки для заказчика", open=True, elem_id="sel-panel"):
         listing = gr.HTML(SIGNED_OUT_TEXT, elem_id="sel-list")
-        pick = gr.Dropdown(choices=[], value=None, label="Подборка", elem_id="sel-pick")
+        pick = gr.Dropdown(choices=[], value=None, label="Подборка", visible=False, elem_id="sel-pick")
         detail = gr.HTML(elem_id="sel-detail")
         link = gr.Textbox(label="Ссылка для заказчика — отправьте её в мессенджер", buttons=["copy"],
                           interactive=False, visible=False, elem_id="sel-link")
@@ -159,16 +159,14 @@ def show(ctx: Ctx, current=None, *, panel: SelectionsPanel, designs_tab: gr.Tab)
     choices = [(s.title + (" (отозвана)" if s.revoked else ""), s.id) for s in selections]
     ids = [s.id for s in selections]
     value = current if current in ids else (ids[0] if ids else None)
-    return {panel.listing: html, panel.pick: gr.Dropdown(choices=choices, value=value),
+    return {panel.listing: html, panel.pick: gr.Dropdown(choices=choices, value=value, visible=bool(ids)),
             **design_choices(ctx, panel), designs_tab: gr.Tab(label=TAB_TITLE),
             **detail_view(ctx, value, panel=panel)}
 
 
 def detail_view(ctx: Ctx, selection_id, *, panel: SelectionsPanel) -> dict:
     if selection_id is None:
-        hidden = gr.Button(visible=False)
-        return {panel.detail: "", panel.link: gr.Textbox(value="", visible=False), panel.agree_btn: hidden,
-                panel.similar_btn: hidden, panel.lettering_btn: hidden, panel.revoke_btn: hidden}
+        return _no_detail(panel)
     selection = service.get_owned(session=ctx.session, user=ctx.user, selection_id=selection_id)
     chosen = service.chosen_option(session=ctx.session, selection=selection) is not None
     live = not selection.revoked
@@ -182,6 +180,19 @@ def detail_view(ctx: Ctx, selection_id, *, panel: SelectionsPanel) -> dict:
 
 def pick(ctx: Ctx, selection_id, *, panel: SelectionsPanel):
     return detail_view(ctx, selection_id, panel=panel)
+
+
+def signed_out(*, panel: SelectionsPanel, designs_tab: gr.Tab):
+    """On «Выйти»: nothing of the previous chef stays in this browser's panel (a shared computer)."""
+    return {panel.listing: SIGNED_OUT_TEXT, panel.pick: gr.Dropdown(choices=[], value=None, visible=False),
+            panel.designs: gr.CheckboxGroup(choices=[], value=[]), panel.design_ids: [], panel.title: "",
+            panel.note: "", designs_tab: gr.Tab(label=TAB_TITLE), **_no_detail(panel)}
+
+
+def _no_detail(panel: SelectionsPanel) -> dict:
+    hidden = gr.Button(visible=False)
+    return {panel.detail: "", panel.link: gr.Textbox(value="", visible=False), panel.agree_btn: hidden,
+            panel.similar_btn: hidden, panel.lettering_btn: hidden, panel.revoke_btn: hidden}
 
 
 def badge(ctx: Ctx, *, designs_tab: gr.Tab):
@@ -264,6 +275,12 @@ def wire(panel: SelectionsPanel, services: Services, token: gr.BrowserState, *, 
                      **quiet)
     badge_fn = bind(badge, services, auth="optional", designs_tab=designs_tab)
     panel.badge_timer.tick(badge_fn, [token], [designs_tab], api_name="selections_badge", **quiet)
+    def clear():
+        return signed_out(panel=panel, designs_tab=designs_tab)
+
+    clear.__name__ = "signed_out"  # the hidden functions are listed by name (tests/ui/test_gradio_api.py)
+    header.logout_btn.click(clear, None, [*listed, panel.title, panel.note], api_visibility="private", queue=False,
+                            **quiet)
     refresh.click(bind(show, services, panel=panel, designs_tab=designs_tab), [token, panel.pick], listed,
                   api_name="selections_refresh", **quiet)
     panel.create_btn.click(bind(create_selection, services, panel=panel, designs_tab=designs_tab),
