@@ -123,6 +123,14 @@ def test_chef_and_customer_agree_on_a_design(browser, live_app):  # noqa: F811
     expect(chef.locator("#sel-list")).to_contain_text("согласовано")
     expect(chef.locator("#sel-agree")).to_be_hidden()
     chef_screens.shot(chef, "agreed")
+    # The same answer on the chef's phone.
+    phone_context, chef_phone = new_page(browser, "phone")
+    sign_in(chef_phone, app, email, password)
+    open_tab(chef_phone, "Мои дизайны")
+    expect(chef_phone.locator("#sel-list")).to_contain_text("Заказчик выбрал вариант 2")
+    expect(chef_phone.locator("#sel-detail img")).to_be_visible()
+    Screens("selection-phone-chef", allowed=(TITLE, NOTE, COMMENT)).shot(chef_phone, "answer")
+    phone_context.close()
 
     # 5. The customer's page now shows the agreed design and the card; a late change is refused in Russian.
     customer.reload()
