@@ -224,3 +224,14 @@ def test_a_blocked_chefs_links_stop(client, register, design_factory, admin_head
     token = make_selection(client, headers, [design_factory(user["id"])])["token"]
     assert client.post(f"/api/admin/users/{user['id']}/block", headers=admin_headers).status_code == 200
     assert client.get(f"/c/{token}").status_code == 404
+
+
+@pytest.mark.parametrize("settings_overrides", [{"customer_page_limit": "2 per minute"}])
+def test_page_views_are_rate_limited_per_client(client, register, design_factory):
+    user, headers = register()
+    token = make_selection(client, headers, [design_factory(user["id"])], expires_in_days=2)["token"]
+    first = client.get(f"/c/{token}")
+    assert first.status_code == 200 and "Ссылка действует до" in first.text
+    assert client.get(f"/c/{token}").status_code == 200
+    refused = client.get(f"/c/{token}")
+    assert refused.status_code == 429 and "Слишком много запросов" in refused.text

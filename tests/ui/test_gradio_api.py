@@ -519,3 +519,9 @@ def test_selections_through_the_gradio_api(live_app, client):
     assert httpx.post(f"{link}/choice", json={"generation_id": ids[0]}).status_code == 409
     lettering = raw.call("selections_lettering", [token, selection_id])
     assert lettering["success"] and ids[1] in json.dumps(lettering["output"])
+    # «Похожий дизайн» on the chosen picture: the «Создать» handler, charged like any variation.
+    similar = raw.call("selections_similar", [token, selection_id])
+    assert similar["success"] and "data-status" in json.dumps(similar["output"]), similar["logs"]
+    with live_app.services.session_factory() as session:
+        variation = session.query(Generation).filter_by(user_id=chef_id, init_generation_id=ids[1]).one()
+        assert variation.init_index == 0 and variation.variants == 1

@@ -176,6 +176,9 @@ def render_page(*, selection: Selection, owner, options: list[service.Option], c
         parts.append('<p class="banner">Кондитер убрал все дизайны из этой подборки.</p>')
     else:
         parts.append(_choice_form(selection, options, chosen, token, typed or {}))
+    if selection.expires_at is not None and selection.agreed_at is None:
+        until = selection.expires_at.astimezone(agreed_cards.MSK).strftime("%d.%m.%Y %H:%M")
+        parts.append(f'<p class="small">Ссылка действует до {until} (МСК).</p>')
     parts.append('<footer>Подборка сделана в Тортоделове — дизайн торта по описанию.</footer></main></body></html>')
     return "\n".join(parts)
 
