@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     max_json_bytes: int = 1024 * 1024
     body_timeout_seconds: float = 30.0
     upload_client_limit: str = "60 per 10 minutes"
+    # The customer's page of a selection (/c/{token}): answers and page views per client address.
+    customer_choice_limit: str = "30 per 10 minutes"
+    customer_page_limit: str = "300 per 10 minutes"
 
     # Jobs
     heartbeat_seconds: float = 5.0

@@ -4,8 +4,10 @@ from tortodelova.billing.models import Transaction
 from tortodelova.db import Base
 from tortodelova.demo.models import DemoGuest, DemoQuota
 from tortodelova.generation.models import Generation, ShareLink
+from tortodelova.selections.models import Selection, SelectionItem
 from tortodelova.terms.models import GlossaryMiss, PersonalTerms
 from tortodelova.uploads.models import Upload
 
 __all__ = ["Base", "User", "RevokedToken", "AccountToken", "AuditEvent", "Transaction", "Generation", "ShareLink",
-           "DemoGuest", "DemoQuota", "Upload", "PersonalTerms", "GlossaryMiss"]
+           "DemoGuest", "DemoQuota", "Upload", "PersonalTerms", "GlossaryMiss",
+           "Selection", "SelectionItem"]

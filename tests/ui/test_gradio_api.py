@@ -31,7 +31,9 @@ from tortodelova.ui.common import SIGNED_OUT
 PUBLIC = {"session_restore", "login", "login_submit", "register", "logout", "price", "style_info", "demo_create",
           "demo_poll",
           # issue 21: the same answer for every address (tests/lifecycle)
-          "password_reset_request", "password_reset_request_submit"}
+          "password_reset_request", "password_reset_request_submit",
+          # The «Мои дизайны» badge: the number of the caller's own unseen answers; nothing for a visitor (issue 22).
+          "selections_badge"}
 # create_generate is open too: for a visitor it only opens the sign-in dialog (tested below).
 USER = {
     "create_generate", "create_more", "create_similar", "create_repeat", "create_poll", "create_cancel",
@@ -46,6 +48,9 @@ USER = {
     "terms_open", "terms_save",
     # account lifecycle (issue 21: tortodelova/ui/lifecycle.py)
     "account_status", "account_resend_confirmation", "account_logout_everywhere", "account_delete",
+    # «Подборки для заказчика» (issue 22: tortodelova/ui/selections.py)
+    "selections_show", "selections_refresh", "selections_pick", "selections_create", "selections_agree",
+    "selections_revoke", "selections_similar", "selections_lettering",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
@@ -54,7 +59,8 @@ ADMIN = {
     "admin_reset_link",
 }
 # Server functions hidden from the API that only switch panels and tabs or describe a style (no data, no token).
-UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info", "open_reset"}
+UI_ONLY = {"open_auth", "open_register", "close_auth", "close_profile", "open_balance_tab", "style_info", "open_reset",
+           "signed_out"}  # issue 22: empties «Подборки для заказчика» on «Выйти»
 SELECT_EVENTS = {"create_select_variant", "designs_select", "admin_pick_user"}
 JOB_DEADLINE = 180.0
 
@@ -533,3 +539,62 @@ def test_account_lifecycle_handlers(live_app, client):
     assert raw.call("account_delete", [third, "lifecycle-pass-1", None])["success"]
     with live_app.services.session_factory() as session:
         assert accounts.get_by_email(session=session, email="lifecycle-ui@example.com") is None
+
+
+def test_selections_through_the_gradio_api(live_app, client):
+    """A chef's selection from «Мои дизайны»: create, the customer's answer, the badge (only for its owner), the
+    answer line, agree; another chef can neither read nor act on it nor put foreign designs into their own."""
+    from tests.selections.factories import make_design
+
+    token = live_app.user("sel-chef@example.com")
+    other = live_app.user("sel-other@example.com")
+    chef_id = _user_id(live_app, "sel-chef@example.com")
+    ids = [make_design(live_app.services, chef_id, variants=1, prompt=f"Торт {n}") for n in range(2)]
+    raw = Raw(client)
+    raw.call("selections_show", [token, None])  # the tick boxes get their choices, as when the tab opens
+
+    created = raw.call("selections_create", [token, [0, 1], "Юбилей <b>Ольги</b>", "", 7])  # positions of the boxes
+    assert created["success"] and not unchanged(created), created
+    html = [v for v in created["output"]["data"] if isinstance(v, str) and v.startswith("<div")]
+    assert len(html) == 2  # the list and the picked selection (a dropdown's labels are text, not HTML)
+    assert all("Юбилей &lt;b&gt;Ольги&lt;/b&gt;" in part and "<b>Ольги" not in part for part in html)
+    link = next(v["value"] for v in created["output"]["data"] if isinstance(v, dict)
+                and str(v.get("value", "")).startswith(live_app.url + "/c/"))
+    with live_app.services.session_factory() as session:
+        from tortodelova.selections.models import Selection, SelectionItem
+
+        selection_id = session.query(Selection.id).filter_by(user_id=chef_id).scalar()
+        order = [i.generation_id for i in session.query(SelectionItem).filter_by(selection_id=selection_id)
+                 .order_by(SelectionItem.position)]
+    assert sorted(order) == sorted(ids)
+    answer = httpx.post(f"{link}/choice", json={"generation_id": ids[1], "comment": "Этот, но розовый"})
+    assert answer.status_code == 200, answer.text
+
+    badge = raw.call("selections_badge", [token])
+    assert "новых ответов: 1" in json.dumps(badge["output"], ensure_ascii=False)
+    for stranger in (other, SIGNED_OUT, *forged_tokens(live_app)):
+        assert unchanged(raw.call("selections_badge", [stranger])) or \
+            "новых ответов" not in json.dumps(raw.call("selections_badge", [stranger])["output"], ensure_ascii=False)
+    shown = json.dumps(raw.call("selections_show", [token, None])["output"], ensure_ascii=False)
+    assert f"Заказчик выбрал вариант {order.index(ids[1]) + 1}" in shown and "Этот, но розовый" in shown
+    assert "новых ответов" not in json.dumps(raw.call("selections_badge", [token])["output"], ensure_ascii=False)
+
+    for api_name in ("selections_pick", "selections_agree", "selections_revoke", "selections_similar",
+                     "selections_lettering"):
+        assert unchanged(raw.refused(api_name, [other, selection_id], "не найдена")), api_name
+    # Another chef's call in this session (its tick boxes list the first chef's designs): still only their own.
+    assert unchanged(raw.refused("selections_create", [other, [0], "Чужие", "", 0], "только свои"))
+    raw.call("selections_show", [token, None])
+    assert unchanged(raw.refused("selections_create", [token, [], "Пусто", "", 0], "от 1 до 12"))
+
+    agreed = raw.call("selections_agree", [token, selection_id])
+    assert "согласовано" in json.dumps(agreed["output"], ensure_ascii=False)
+    assert httpx.post(f"{link}/choice", json={"generation_id": ids[0]}).status_code == 409
+    lettering = raw.call("selections_lettering", [token, selection_id])
+    assert lettering["success"] and ids[1] in json.dumps(lettering["output"])
+    # «Похожий дизайн» on the chosen picture: the «Создать» handler, charged like any variation.
+    similar = raw.call("selections_similar", [token, selection_id])
+    assert similar["success"] and "data-status" in json.dumps(similar["output"]), similar["logs"]
+    with live_app.services.session_factory() as session:
+        variation = session.query(Generation).filter_by(user_id=chef_id, init_generation_id=ids[1]).one()
+        assert variation.init_index == 0 and variation.variants == 1

@@ -32,6 +32,7 @@ class CardContent:
     baker_name: str | None = None
     baker_contact: str | None = None
     inscription: str | None = None
+    agreed_on: str | None = None  # «Согласовано DD.MM.YYYY» once the customer's choice is agreed (selections)
     images: list[Image.Image] = field(default_factory=list)
 
 
@@ -91,6 +92,10 @@ def layout(canvas: Canvas, card: CardContent) -> None:
     canvas.text(MARGIN, MARGIN, "Эскиз торта", 24, bold=True, color=ACCENT)
     date = f"от {card.date}"
     canvas.text(PAGE_W - MARGIN - canvas.measure(date, 11, False), MARGIN + 3, date, 11, color=MUTED)
+    if card.agreed_on:
+        agreed = f"Согласовано {card.agreed_on}"
+        canvas.text(PAGE_W - MARGIN - canvas.measure(agreed, 12, True), MARGIN - 3, agreed, 12, bold=True,
+                    color=ACCENT)
     canvas.rule(MARGIN, MARGIN + 12, PAGE_W - MARGIN)
 
     # 2. The pictures, as large as the space allows.

@@ -63,7 +63,7 @@ class RequestLimit:
     Keeping in-flight requests below both the pool size and the thread count makes that impossible. Gradio's own
     routes (long-lived streams) are not counted."""
 
-    def __init__(self, app, *, limit: int, prefixes: tuple[str, ...] = ("/api", "/s/")):
+    def __init__(self, app, *, limit: int, prefixes: tuple[str, ...] = ("/api", "/s/", "/c/")):
         import asyncio
 
         self.app, self.prefixes = app, prefixes

@@ -53,7 +53,7 @@ class SecurityHeaders:
             return "docs"
         if path.startswith("/api/") or path in ("/api", "/health"):
             return "api"
-        if path.startswith("/s/"):
+        if path.startswith(("/s/", "/c/")):
             return "share"
         return "page"
 

@@ -17,15 +17,17 @@ def api_routers() -> list[APIRouter]:
     from tortodelova.generation.inscriptions.views import router as inscriptions
     from tortodelova.generation.views import router as generation
     from tortodelova.lifecycle.views import router as lifecycle
+    from tortodelova.selections.views import router as selections
     from tortodelova.terms.views import router as terms
     from tortodelova.uploads.views import router as uploads
 
-    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile, terms, lifecycle]
+    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile, terms, lifecycle, selections]
 
 
 def include_routers(app: FastAPI) -> None:
     from tortodelova.generation.share_page import router as share
     from tortodelova.lifecycle.pages import router as lifecycle_pages  # /reset, /confirm-email
+    from tortodelova.selections.customer_page import router as customer_page  # /c/{token}
     from tortodelova.server.health import router as health
 
     api = APIRouter(prefix="/api")
@@ -35,3 +37,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(api)
     app.include_router(share)
     app.include_router(lifecycle_pages)
+    app.include_router(customer_page)

@@ -18,6 +18,7 @@ from tortodelova.ui import admin as admin_ui
 from tortodelova.ui import account, balance, card, create, demo, designs, i18n, session
 from tortodelova.ui import terms as terms_ui
 from tortodelova.ui import lifecycle as lifecycle_ui
+from tortodelova.ui import selections as selections_ui
 from tortodelova.ui.common import NO_GUEST, SIGNED_OUT
 
 TITLE = "Тортоделова — дизайн торта по описанию"
@@ -142,6 +143,7 @@ def build_ui(services: Services) -> gr.Blocks:
             with gr.Tab("Создать", id="create", elem_id="tab-create"):
                 create_tab = create.layout()
             with gr.Tab("Мои дизайны", id="designs", elem_id="tab-designs") as designs_tab_block:
+                selections_panel = selections_ui.layout()  # issue 22: selections for the customer
                 designs_tab = designs.layout()
             with gr.Tab("Баланс", id="balance", elem_id="tab-balance") as balance_tab_block:
                 balance_tab = balance.layout()
@@ -159,6 +161,8 @@ def build_ui(services: Services) -> gr.Blocks:
         designs.wire(designs_tab, services, token, designs_tab_block, create_tab, tabs)
         balance.wire(balance_tab, services, token, header.user, balance_tab_block)
         card.wire(baker_tab, services, token, baker_tab_block)
+        selections_ui.wire(selections_panel, services, token, designs_tab=designs_tab_block, create_tab=create_tab,
+                           baker_tab=baker_tab, header=header, tabs=tabs, refresh=designs_tab.refresh_btn)
         card.wire_header(header, services, token)
         terms_ui.wire(header, services, token)
         demo.wire(demo_tab, services, guest)

@@ -1,7 +1,7 @@
 """personal terms and the words the glossary lacks
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06
 
 - `personal_terms`: a chef's own terms («Мои термины»), one row per chef: the list and its version.
@@ -14,7 +14,7 @@ from alembic import op
 import tortodelova.db
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
