@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from tortodelova.accounts.models import User
 from tortodelova.generation.models import Generation
 from tortodelova.storage import ImageStore
 from tortodelova.storage.base import ObjectMissing
+from tortodelova.terms import service as terms_service
 from tortodelova.uploads.models import Upload
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ README = """Ваши дизайны из Тортоделовой.
 designs/<дата>_<номер>/N.png — изображения дизайна; N-plain.png — то же изображение без надписи.
 uploads/ — загруженные вами фото-образцы.
 designs.json — для каждого дизайна: описание (prompt_ru), перевод (prompt_en), сиды, размер, качество, стиль, дата.
+my-terms.json — «Мои термины» (если они есть).
 """
 
 
@@ -34,6 +36,7 @@ designs.json — для каждого дизайна: описание (prompt_
 class Export:
     files: list[tuple[str, str]]  # (name in the archive, object key)
     designs: list[dict]
+    terms: list[dict] = field(default_factory=list)  # «Мои термины»
 
     @property
     def filename(self) -> str:
@@ -67,7 +70,9 @@ def collect(*, session: Session, user: User) -> Export:
     for upload in session.scalars(select(Upload).where(Upload.user_id == user.id).order_by(Upload.created_at)):
         files.append((f"uploads/{upload.created_at:%Y-%m-%d_%H%M%S}_{upload.id[:8]}.jpg", upload.key))
     session.commit()  # nothing pending: the connection goes back to the pool before the long stream
-    return Export(files=files, designs=designs)
+    terms = terms_service.terms_for_export(session, user.id)
+    session.commit()
+    return Export(files=files, designs=designs, terms=terms)
 
 
 def _object(store: ImageStore, key: str) -> Iterator[bytes]:
@@ -86,4 +91,6 @@ def stream(*, store: ImageStore, export: Export) -> Iterator[bytes]:
     for name, key in export.files:
         archive.add(_object(store, key), name)
     archive.add(json.dumps({"designs": export.designs}, ensure_ascii=False, indent=2).encode(), "designs.json")
+    if export.terms:
+        archive.add(json.dumps({"terms": export.terms}, ensure_ascii=False, indent=2).encode(), "my-terms.json")
     yield from archive

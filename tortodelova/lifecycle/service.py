@@ -16,7 +16,9 @@ from tortodelova.db import utcnow
 from tortodelova.errors import Forbidden
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import Generation, ShareLink
+from tortodelova.selections.models import Selection
 from tortodelova.storage import ImageStore
+from tortodelova.terms.models import PersonalTerms
 from tortodelova.uploads.models import Upload
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,10 @@ def delete_account(*, session: Session, store: ImageStore, user: User, password)
         generation.deleted_at = generation.deleted_at or utcnow()
     session.execute(delete(ShareLink).where(ShareLink.generation_id.in_(
         select(Generation.id).where(Generation.user_id == user_id))))
+    # Customer selections (/c/ links) die with the account; their items go by ON DELETE CASCADE, and the customer's
+    # name and phone with them. «Мои термины» are hers too.
+    session.execute(delete(Selection).where(Selection.user_id == user_id))
+    session.execute(delete(PersonalTerms).where(PersonalTerms.user_id == user_id))
     # 3. Reference photos.
     for upload in session.scalars(select(Upload).where(Upload.user_id == user_id)).all():
         store.delete(upload.key)
