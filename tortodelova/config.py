@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_json_bytes: int = 1024 * 1024
     body_timeout_seconds: float = 30.0
     upload_client_limit: str = "60 per 10 minutes"
+    # Registrations per client address (IPv6: per /64), counted before the password is hashed.
+    register_client_limit: str = "10 per hour"
+    # Browser origins allowed to call /api with credentials (CORS). None by default: the UI is same-origin.
+    cors_allow_origins: list[str] = []
 
     # Jobs
     heartbeat_seconds: float = 5.0
@@ -89,7 +93,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 8 * 1024 * 1024
     # Reference photos (POST /api/uploads): refused from the header, before decoding, past these.
     max_upload_side: int = 6000
-    max_upload_pixels: int = 24_000_000
+    # 16 Mpx covers a phone's photo (4608×3456); the pipeline itself needs at most 768 px a side. Decoding a PNG
+    # takes width×height×4 bytes whatever the file's size, so this cap (checked from the header) and the number of
+    # decodes at once bound the memory an upload can take: ~64 MiB × UPLOAD_DECODE_CONCURRENCY.
+    max_upload_pixels: int = 16_000_000
+    upload_decode_concurrency: int = 2
+    # Reference photos per user: how many per period (`limits` syntax), and how many kept at once.
+    upload_user_limit: str = "30 per hour"
+    upload_user_quota: int = 200
     gradio_cache_max_age_seconds: float = 2 * 3600.0
     public_url: str | None = None  # base URL used in share links; request URL when unset
 

@@ -55,7 +55,8 @@ class LiveApp:
         self.log = tmp_path / "app.log"
         values = {"DATA_DIR": tmp_path / "data", "MODELS_DIR": tmp_path / "no-models",
                   "JWT_SECRET": secrets.token_hex(32), "REQUIRE_MODELS": "false",
-                  "QUEUE_NAME": f"live-{uuid.uuid4().hex[:8]}", **env}
+                  "QUEUE_NAME": f"live-{uuid.uuid4().hex[:8]}",
+                  "REGISTER_CLIENT_LIMIT": "1000 per hour", **env}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "tortodelova.server:create_app", "--factory",

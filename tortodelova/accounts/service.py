@@ -110,15 +110,11 @@ def issue_token(*, settings: Settings, user: User) -> IssuedToken:
 
 def login(*, session: Session, settings: Settings, email: str, password: str, client: str | None = None,
           ) -> IssuedToken:
-    """Sign in. Repeated failures for this account or from this client address answer 429 with Retry-After
-    (before any password is hashed), also when the password is finally right."""
+    """Sign in. Every attempt is counted before its password is hashed; past the limit for this account or this
+    client address the answer is 429 with Retry-After, also when the password is finally right."""
     account = normalize_email(email)[:254]
-    throttle.ensure_allowed(settings, account=account, client=client)
-    try:
-        user = authenticate(session=session, email=email, password=password)
-    except InvalidCredentials:
-        throttle.record_failure(settings, account=account, client=client)
-        raise
+    throttle.take_attempt(settings, account=account, client=client)
+    user = authenticate(session=session, email=email, password=password)
     throttle.forget_account(settings, account=account)
     return issue_token(settings=settings, user=user)
 

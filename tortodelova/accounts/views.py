@@ -16,8 +16,9 @@ router = APIRouter(tags=["Accounts"])
 
 
 @router.post("/auth/register", status_code=201, response_model=UserPublic)
-def register(body: Credentials, services: ServicesDep, session: SessionDep):
-    return onboarding.register(session=session, settings=services.settings, email=body.email, password=body.password)
+def register(request: Request, body: Credentials, services: ServicesDep, session: SessionDep):
+    return onboarding.register(session=session, settings=services.settings, email=body.email, password=body.password,
+                               client=request.client.host if request.client else None)
 
 
 async def _credentials(request: Request) -> tuple[str, str]:

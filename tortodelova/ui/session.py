@@ -93,7 +93,9 @@ def login(ctx: Ctx, email, password, guest_value, *, ui: Screens):
 
 
 def register(ctx: Ctx, email, password, guest_value, *, ui: Screens):
-    user = onboarding.register(session=ctx.session, settings=ctx.settings, email=email, password=password)
+    client = ctx.request.client.host if ctx.request is not None and ctx.request.client else None
+    user = onboarding.register(session=ctx.session, settings=ctx.settings, email=email, password=password,
+                               client=client)
     notify(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
     issued = accounts.issue_token(settings=ctx.settings, user=user)
     return _signed_in(ctx, ui, issued.access_token, guest_value)
