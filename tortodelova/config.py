@@ -64,8 +64,10 @@ class Settings(BaseSettings):
     upload_client_limit: str = "60 per 10 minutes"
     # Registrations per client address (IPv6: per /64), counted before the password is hashed.
     register_client_limit: str = "10 per hour"
-    # Browser origins allowed to call /api with credentials (CORS). None by default: the UI is same-origin.
-    cors_allow_origins: list[str] = []
+    # Browser origins (comma-separated, e.g. `https://app.example.ru`) allowed to call the app with credentials
+    # (CORS). None by default: the UI is same-origin, and no other site, a sibling subdomain included, gets an answer
+    # it may read.
+    cors_allow_origins: str = ""
 
     # Jobs
     heartbeat_seconds: float = 5.0
@@ -123,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'tortodelova.db').resolve()}"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_allow_origins.split(",") if origin.strip()]
 
     @property
     def images_dir(self) -> Path:

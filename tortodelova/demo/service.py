@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts.models import User
+from tortodelova.accounts.security import same_secret
 from tortodelova.billing import pricing
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
@@ -123,16 +124,21 @@ def create(*, session: Session, settings: Settings, queue: JobQueue, guest_id: s
 
 def get_for_guest(*, session: Session, generation_id: str, guest_id: str | None, claim_token: str | None,
                   ) -> Generation:
-    """A demo generation is visible to the visitor who made it (their cookie) or to the holder of its claim token."""
+    """A demo generation is visible to the visitor who made it (their cookie) or, until it is claimed, to the holder
+    of its claim token; once claimed it is the account's design: gone for both when the account deletes it, or is
+    blocked or deleted itself."""
     guest = session.scalar(select(DemoGuest).where(DemoGuest.generation_id == generation_id)) \
-        if isinstance(generation_id, str) and generation_id else None
+        if isinstance(generation_id, str) and 0 < len(generation_id) <= 64 else None
     allowed = guest is not None and (
-        (guest_id is not None and secrets.compare_digest(guest.guest_id, guest_id))
-        or (isinstance(claim_token, str) and secrets.compare_digest(guest.claim_token, claim_token))
+        same_secret(guest.guest_id, guest_id)
+        or (guest.claimed_by is None and same_secret(guest.claim_token, claim_token))
     )
     if not allowed:
         raise NotFound("Демо-дизайн не найден")
-    return session.get(Generation, generation_id)
+    try:
+        return generation_service.viewable(session=session, generation_id=generation_id)
+    except NotFound:
+        raise NotFound("Демо-дизайн не найден") from None
 
 
 def guest_generation(*, session: Session, guest_id: str | None) -> tuple[Generation, str] | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tortodelova.accounts.models import User
 from tortodelova.config import Settings
 from tortodelova.db import new_uuid
-from tortodelova.errors import (Conflict, InvalidInput, NotAuthenticated, NotFound, Overloaded, PayloadTooLarge,
+from tortodelova.errors import (ACCOUNT_GONE, Conflict, InvalidInput, NotAuthenticated, NotFound, Overloaded, PayloadTooLarge,
                                 UnsupportedMediaType)
 from tortodelova.storage import ImageStore, validate_key
 from tortodelova.uploads.models import Upload
@@ -147,7 +147,7 @@ def create(*, session: Session, store: ImageStore, settings: Settings, user: Use
         # The user was deleted meanwhile (an admin): the row cannot reference them. Nothing is kept.
         session.rollback()
         store.delete(upload.key)
-        raise NotAuthenticated("Аккаунт удалён") from None
+        raise NotAuthenticated(ACCOUNT_GONE) from None
     except Exception:
         session.rollback()
         store.delete(upload.key)  # no row, no object
