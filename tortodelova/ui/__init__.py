@@ -7,7 +7,7 @@ def mount_ui(app, services):
     from starlette.routing import Mount
 
     from tortodelova.ui.app import build_ui, launch_options
-    from tortodelova.ui.page import RussianPage
+    from tortodelova.ui.page import RussianPage, UnknownSession
 
     blocks = build_ui(services)
     app = gr.mount_gradio_app(app, blocks, path="/", **launch_options(services.settings))
@@ -20,4 +20,5 @@ def mount_ui(app, services):
     for route in app.routes:  # the page itself speaks Russian before any script runs
         if isinstance(route, Mount) and route.path in ("", "/"):
             route.app.add_middleware(RussianPage)
+            route.app.add_middleware(UnknownSession, blocks=blocks)
     return app
