@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     hash_concurrency: int = 2
     max_json_bytes: int = 1024 * 1024
     body_timeout_seconds: float = 30.0
+    # The request line and headers must arrive within this (tortodelova/http_server.py), idle keep-alive
+    # connections close after KEEP_ALIVE_SECONDS (uvicorn's timeout_keep_alive).
+    header_timeout_seconds: float = 10.0
     upload_client_limit: str = "60 per 10 minutes"
     # Registrations per client address (IPv6: per /64), counted before the password is hashed.
     register_client_limit: str = "10 per hour"

@@ -60,7 +60,8 @@ class LiveApp:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "tortodelova.server:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.port)],
+                 "--host", "127.0.0.1", "--port", str(self.port),
+                 "--http", "tortodelova.http_server:HeaderTimeoutProtocol"],  # as docker-compose.yml runs it
                 cwd=ROOT, env=service_env(values), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for_health(self.url, timeout=90, alive=lambda: self.proc.poll() is None)
