@@ -286,3 +286,31 @@ def test_the_frameworks_own_answers_are_in_russian(client, register):
     assert r.status_code == 405 and not r.json()["detail"].isascii()
     r = client.post("/api/auth/login", content=b"--x\r\nbroken", headers={"Content-Type": "multipart/form-data"})
     assert 400 <= r.status_code < 500 and not r.json()["detail"].isascii(), r.text
+
+
+def test_writes_for_a_user_deleted_meanwhile_are_4xx_at_the_rest_edge(client, register, services, settings):
+    """A sibling of the generation/upload race: a password change whose account an admin deletes just before the
+    commit (an ORM UPDATE of a row that is gone: StaleDataError, a 500 before) answers 409 in Russian."""
+    from sqlalchemy import event
+
+    from tortodelova.accounts.models import User
+
+    user, headers = register()
+
+    fired = []
+
+    def delete_the_user_first(_session, _context, _instances):
+        if fired:
+            return
+        fired.append(True)
+        with services.session() as other:  # the admin's delete lands just before this request's commit
+            other.query(User).filter_by(id=user["id"]).delete()
+            other.commit()
+
+    event.listen(services.session_factory, "before_flush", delete_the_user_first)
+    try:
+        r = client.post("/api/me/password", json={"old_password": PASSWORD, "new_password": "новый-пароль-1"},
+                        headers=headers)
+    finally:
+        event.remove(services.session_factory, "before_flush", delete_the_user_first)
+    assert r.status_code == 409 and "Данные изменились" in r.json()["detail"], (r.status_code, r.text)

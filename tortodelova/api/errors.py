@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -80,6 +81,12 @@ def install(app: FastAPI) -> None:
         # A row this request pointed at went away between its checks and its commit (an admin deleted the user,
         # the owner deleted the design). Services turn the races they know into typed errors; this is the rest.
         logger.warning("integrity error, answered 409: %s", exc.orig)
+        return JSONResponse({"detail": CHANGED_MEANWHILE}, status_code=409)
+
+    @app.exception_handler(StaleDataError)
+    async def gone_meanwhile(_request: Request, exc: StaleDataError):
+        # An UPDATE of a row that was deleted meanwhile (a password or profile change of a user an admin deleted).
+        logger.warning("stale row, answered 409: %s", exc)
         return JSONResponse({"detail": CHANGED_MEANWHILE}, status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
