@@ -147,8 +147,8 @@ def guest_generation(*, session: Session, guest_id: str | None) -> tuple[Generat
         return None
     guest = session.scalar(select(DemoGuest).where(DemoGuest.guest_id == guest_id))
     generation = session.get(Generation, guest.generation_id) if guest and guest.generation_id else None
-    if generation is None:  # never made one, or the design was deleted (the demo stays used)
-        return None
+    if generation is None or generation.deleted_at is not None:  # never made one, or the design was deleted
+        return None  # (the demo stays used)
     return generation, guest.claim_token
 
 
