@@ -261,12 +261,13 @@ def test_re_lettering_racing_a_delete_leaves_no_private_image(services, settings
 
 
 # ---------------------------------------------------------------- the edge's own answers
-def test_cors_echoes_no_foreign_origin_and_only_the_listed_ones(make_settings, database_url):
+def test_cors_echoes_no_foreign_origin_and_only_the_listed_ones(make_settings):
+    """Not about the database (SQLite only): the whole app with the UI mounted, as a browser reaches it."""
     from tortodelova.server import build_services, create_app
 
     preflight = {"Origin": "https://evil.torty.example.ru", "Access-Control-Request-Method": "POST",
                  "Access-Control-Request-Headers": "content-type", "Host": "torty.example.ru"}
-    services = build_services(make_settings(database_url=database_url, cors_allow_origins="https://app.example.ru"))
+    services = build_services(make_settings(cors_allow_origins="https://app.example.ru"))
     with TestClient(create_app(services=services), base_url="http://torty.example.ru") as client:
         for path in ("/api/admin/users/1/balance", "/api/me", "/gradio_api/queue/join", "/config"):
             r = client.options(path, headers=preflight)
