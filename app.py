@@ -68,7 +68,12 @@ def serve(args) -> int:
     if args.share:
         _share(app, args)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        from tortodelova.server.http_protocol import HeaderTimeoutProtocol
+
+        # Heads must arrive within HEADER_TIMEOUT_SECONDS; idle keep-alive connections close after 5 s; a request
+        # head (line and headers) over 16 KiB is refused by the parser (h11 limit when h11 is used).
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=HeaderTimeoutProtocol,
+                    timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from huey import PriorityRedisHuey, SqliteHuey, crontab
 from huey.api import Huey, TaskWrapper
+from huey.consumer import Consumer
 from huey.exceptions import HueyException, TaskException
 from redis.exceptions import RedisError
 
@@ -42,11 +43,36 @@ def embedded_consumer(huey: Huey, *, periodic: bool = True, check_worker_health:
                                 check_worker_health=check_worker_health)  # fmt: skip
 
 
+class OwnedConsumer(Consumer):
+    """Huey's consumer whose child processes (workers and the scheduler, `-k process`) end with it: each child
+    starts by asking the kernel for SIGKILL when the master dies (`die_with_parent_process`)."""
+
+    def __init__(self, huey, **options):
+        super().__init__(huey, **options)
+        init_child = self.environment.init_child
+
+        def init_owned_child(process):
+            init_child(process)
+            die_with_parent_process()
+
+        self.environment.init_child = init_owned_child
+
+
+class RedisQueue(PriorityRedisHuey):
+    def create_consumer(self, **options):
+        return OwnedConsumer(self, **options)
+
+
+class SqliteQueue(SqliteHuey):
+    def create_consumer(self, **options):
+        return OwnedConsumer(self, **options)
+
+
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
-        return PriorityRedisHuey(settings.queue_name, url=settings.redis_url, utc=True)
+        return RedisQueue(settings.queue_name, url=settings.redis_url, utc=True)
     settings.ensure_data_dir()
-    return SqliteHuey(settings.queue_name, filename=str(settings.data_dir / "huey.db"), utc=True)
+    return SqliteQueue(settings.queue_name, filename=str(settings.data_dir / "huey.db"), utc=True)
 
 
 @dataclass
@@ -126,6 +152,30 @@ def run_chores(tasks: Tasks) -> dict:
     if purged:
         logger.info("purged %s expired revoked tokens", purged)
     return report
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent_process() -> None:
+    """In a `huey_consumer -k process` child: the kernel kills it (SIGKILL) when the consumer master dies. A master
+    killed with SIGKILL cannot stop its workers, and the orphans went on consuming jobs with no master to restart
+    or stop them; a job they held is retried or refunded by the sweeper like any killed worker's. SIGKILL because
+    the workers ignore SIGTERM (`-g TERM` makes it the master's graceful signal). Nothing happens in the embedded
+    consumer's threads (not a child process) or off Linux."""
+    import multiprocessing
+    import os
+    import signal
+    import sys
+
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent.pid:  # the master died before the line above took effect
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def load_models_at_start(settings: Settings, worker_context) -> None:

@@ -171,7 +171,9 @@ def make_settings(tmp_path):
     def make(**overrides):
         values = {"data_dir": tmp_path / "data", "models_dir": tmp_path / "no-models",
                   "jwt_secret": secrets.token_hex(32), "require_models": False,
-                  "queue_name": f"q-{uuid.uuid4().hex[:8]}"}
+                  "queue_name": f"q-{uuid.uuid4().hex[:8]}",
+                  # Tests register and sign in many users from one address; these limits have their own tests.
+                  "register_client_limit": "1000 per hour", "login_client_limit": "1000 per 15 minutes"}
         values.update(overrides)
         return Settings(**values)
 

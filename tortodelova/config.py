@@ -61,10 +61,19 @@ class Settings(BaseSettings):
     hash_concurrency: int = 2
     max_json_bytes: int = 1024 * 1024
     body_timeout_seconds: float = 30.0
+    # The request line and headers must arrive within this (tortodelova/server/http_protocol.py), idle keep-alive
+    # connections close after KEEP_ALIVE_SECONDS (uvicorn's timeout_keep_alive).
+    header_timeout_seconds: float = 10.0
     upload_client_limit: str = "60 per 10 minutes"
     # The customer's page of a selection (/c/{token}): answers and page views per client address.
     customer_choice_limit: str = "30 per 10 minutes"
     customer_page_limit: str = "300 per 10 minutes"
+    # Registrations per client address (IPv6: per /64), counted before the password is hashed.
+    register_client_limit: str = "10 per hour"
+    # Browser origins (comma-separated, e.g. `https://app.example.ru`) allowed to call the app with credentials
+    # (CORS). None by default: the UI is same-origin, and no other site, a sibling subdomain included, gets an answer
+    # it may read.
+    cors_allow_origins: str = ""
 
     # Jobs
     heartbeat_seconds: float = 5.0
@@ -92,7 +101,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 8 * 1024 * 1024
     # Reference photos (POST /api/uploads): refused from the header, before decoding, past these.
     max_upload_side: int = 6000
-    max_upload_pixels: int = 24_000_000
+    # 16 Mpx covers a phone's photo (4608×3456); the pipeline itself needs at most 768 px a side. Decoding a PNG
+    # takes width×height×4 bytes whatever the file's size, so this cap (checked from the header) and the number of
+    # decodes at once bound the memory an upload can take: ~64 MiB × UPLOAD_DECODE_CONCURRENCY.
+    max_upload_pixels: int = 16_000_000
+    upload_decode_concurrency: int = 2
+    # Reference photos per user: how many per period (`limits` syntax), and how many kept at once.
+    upload_user_limit: str = "30 per hour"
+    upload_user_quota: int = 200
     gradio_cache_max_age_seconds: float = 2 * 3600.0
     public_url: str | None = None  # base URL used in share links; request URL when unset
 
@@ -143,6 +159,10 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_allow_origins.split(",") if origin.strip()]
 
     @property
     def images_dir(self) -> Path:

@@ -50,11 +50,13 @@ class LiveApp:
         self.log = tmp_path / "app.log"
         values = {"DATA_DIR": tmp_path / "data", "MODELS_DIR": tmp_path / "no-models",
                   "JWT_SECRET": secrets.token_hex(32), "REQUIRE_MODELS": "false",
-                  "QUEUE_NAME": f"live-{uuid.uuid4().hex[:8]}", **env}
+                  "QUEUE_NAME": f"live-{uuid.uuid4().hex[:8]}",
+                  "REGISTER_CLIENT_LIMIT": "1000 per hour", **env}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "tortodelova.server:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.port)],
+                 "--host", "127.0.0.1", "--port", str(self.port),
+                 "--http", "tortodelova.server.http_protocol:HeaderTimeoutProtocol"],  # as docker-compose.yml runs it
                 cwd=ROOT, env=service_env(values), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for_health(self.url, timeout=90, alive=lambda: self.proc.poll() is None)

@@ -96,3 +96,36 @@ def test_forged_forwarded_for_does_not_buy_more_demos(live_app):
     assert _forged_demos(trusted_proxy_only.url) == [202, 429, 429, 429]
     trusting_everyone = live_app(FORWARDED_ALLOW_IPS="*")  # the old advice, for contrast
     assert _forged_demos(trusting_everyone.url) == [202, 202, 202, 202]
+
+
+def test_a_client_dripping_its_headers_is_cut_off(live_app):
+    """Issue 18 (info): a connection sending one header byte every second never timed out (any byte reset
+    uvicorn's keep-alive timer). The request head must now arrive within HEADER_TIMEOUT_SECONDS."""
+    import time
+
+    app = live_app(HEADER_TIMEOUT_SECONDS="2")
+    with socket.create_connection(("127.0.0.1", app.port), timeout=10) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        started, answer = time.monotonic(), b""
+        try:
+            while time.monotonic() - started < 8:
+                sock.sendall(b"X")  # another byte of an endless header
+                time.sleep(0.5)
+                sock.settimeout(0.01)
+                try:
+                    answer = sock.recv(4096)
+                except socket.timeout:
+                    continue
+                finally:
+                    sock.settimeout(10)
+                break
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        took = time.monotonic() - started
+    assert took < 6, took
+    assert answer.startswith(b"HTTP/1.1 408") or answer == b"", answer[:100]
+    # A normal request on a keep-alive connection is not affected, and neither is the app.
+    with httpx.Client(base_url=app.url, timeout=5) as client:
+        assert client.get("/api/health").status_code == 200
+        time.sleep(2.5)  # longer than the head deadline, shorter than keep-alive: the idle connection is fine
+        assert client.get("/api/health").status_code == 200

@@ -102,3 +102,21 @@ def test_unreachable_s3_fails_fast_with_storage_unavailable(make_settings):
     with pytest.raises(StorageUnavailable):
         store.put("users/1/g/0.png", png())
     assert store.health() == "unavailable"
+
+
+def test_local_folders_are_not_listable_by_other_users(make_settings):
+    """Issue 18 (info): folders created for images were 0755 (the umask's default), in production too."""
+    import os
+    import stat
+
+    settings = make_settings()
+    old = os.umask(0o022)
+    try:
+        store = make_store(settings)
+        store.put(image_key(owner="users/7", generation_id="0b7c2f0e-1111-4a4a-9b9b-123456789abc", index=0), png())
+    finally:
+        os.umask(old)
+    folders = [p for p in settings.images_dir.rglob("*") if p.is_dir()]
+    assert len(folders) >= 2, folders
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o007 == 0, (folder, oct(folder.stat().st_mode))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from fastapi.testclient import TestClient
 
 PROMPT = "фирменный медовик и торт «Вишнёвая поляна» с топинамбуром, безе"

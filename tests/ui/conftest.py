@@ -52,6 +52,7 @@ def run_live_app(data_dir: Path, models_dir: Path) -> Iterator[LiveApp]:
     settings = Settings(
         data_dir=data_dir, models_dir=models_dir, jwt_secret="ui-tests-" + "s" * 40, welcome_credits=30,
         TORTODELOVA_ADMIN_EMAIL=ADMIN_EMAIL, TORTODELOVA_ADMIN_PASSWORD=ADMIN_PASSWORD, heartbeat_seconds=1.0,
+        register_client_limit="1000 per hour", login_client_limit="1000 per 15 minutes",
     )
     huey = make_huey(settings)
     tasks = register_tasks(huey, settings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import gradio as gr
@@ -598,3 +599,57 @@ def test_selections_through_the_gradio_api(live_app, client):
     with live_app.services.session_factory() as session:
         variation = session.query(Generation).filter_by(user_id=chef_id, init_generation_id=ids[1]).one()
         assert variation.init_index == 0 and variation.variants == 1
+
+
+def test_load_example_with_no_or_a_foreign_example_changes_nothing(live_app):
+    """Issue 18: `load_example` through /gradio_api/run/predict with [null] answered 500 (gr.Examples' own handler
+    unpacked None). Every value but a shown example's index now leaves «Описание» as it is."""
+    config = httpx.get(f"{live_app.url}/config").json()
+    index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "load_example")
+    for bad in (None, 999, -1, "0", [0], True, {"index": 0}):
+        r = httpx.post(f"{live_app.url}/gradio_api/run/predict",
+                       json={"data": [bad], "fn_index": index, "session_hash": "examples"}, timeout=10)
+        assert r.status_code == 200, (bad, r.status_code, r.text[:200])
+        assert unchanged({"output": r.json()}), (bad, r.json())
+    r = httpx.post(f"{live_app.url}/gradio_api/run/predict",
+                   json={"data": [1], "fn_index": index, "session_hash": "examples"}, timeout=10)
+    assert r.status_code == 200 and "Шоколадный торт" in json.dumps(r.json(), ensure_ascii=False)
+
+
+def test_card_clicks_leave_no_temp_folders(live_app, tmp_path, monkeypatch):
+    """Issue 18: every «Карточка» click left a tortodelova-card-* folder in /tmp (20 clicks, 20 folders). The card
+    is written straight into Gradio's cache, which is swept by age."""
+    import tempfile
+
+    from gradio.utils import get_upload_folder
+
+    from tortodelova.ui import card as card_ui
+    from tortodelova.ui.common import Ctx
+
+    token = live_app.user("cards@example.com", credits=100)
+    with live_app.services.session_factory() as session:
+        user = session.query(User).filter_by(email="cards@example.com").one()
+        generation = Generation(user_id=user.id, status="succeeded", prompt_ru="торт", style="classic",
+                                size="square", width=512, height=512, variants=1, quality="fast", seeds=[1],
+                                cost=0, image_keys=[f"users/{user.id}/card/0.png"])
+        session.add(generation)
+        session.commit()
+        generation_id = generation.id
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (512, 512), (240, 200, 210)).save(buffer, format="PNG")
+    live_app.services.store.put(f"users/{user.id}/card/0.png", buffer.getvalue())
+    before = set(Path(tempfile.gettempdir()).glob("tortodelova-card-*"))
+    paths = []
+    for fmt in ("pdf", "png", "pdf"):
+        with live_app.services.session_factory() as session:
+            ctx = Ctx(services=live_app.services, session=session, user=session.merge(user), token=token,
+                      request=None)
+            paths.append(card_ui.card(ctx, generation_id, fmt=fmt))
+    assert set(Path(tempfile.gettempdir()).glob("tortodelova-card-*")) == before
+    cache = Path(get_upload_folder()).resolve()
+    assert all(Path(p).resolve().is_relative_to(cache) and Path(p).stat().st_size > 0 for p in paths), paths
+    assert token

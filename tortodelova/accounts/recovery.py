@@ -77,8 +77,7 @@ def _find(session: Session, raw, purpose: str) -> AccountToken | None:
 
 # ------------------------------------------------------------------ password reset
 def _throttle(settings: Settings, *, what: str, account: str, client: str | None) -> None:
-    throttle.ensure_allowed(settings, account=account, client=client, what=what, message=TOO_MANY_MAIL)
-    throttle.record_failure(settings, account=account, client=client, what=what)
+    throttle.take_attempt(settings, account=account, client=client, what=what, message=TOO_MANY_MAIL)
 
 
 def request_reset(*, session: Session, settings: Settings, email, base_url: str, post: Post,

@@ -6,6 +6,7 @@ core and every worker thread of the app.
 """
 from __future__ import annotations
 
+import hmac
 import threading
 import uuid
 from contextlib import contextmanager
@@ -20,6 +21,15 @@ from tortodelova.errors import NotAuthenticated, Overloaded
 # argon2 has no 72-byte limit, so long Cyrillic passwords hash whole (bcrypt would silently cut them).
 _pwd = CryptContext(schemes=["argon2"], deprecated="auto")
 ALGORITHM = "HS256"
+
+
+def same_secret(known, given) -> bool:
+    """Constant-time equality of a secret the server holds and one a client sent, whatever text the client sent:
+    `compare_digest` raises TypeError for a non-ASCII str (a 500 for «?claim_token=ё»), so both sides are compared
+    as UTF-8 bytes (lone surrogates included)."""
+    if not isinstance(known, str) or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(known.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
 
 
 HASH_WAIT_SECONDS = 20.0

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,9 +28,21 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
 
 
+def _encodable(text) -> bool:
+    """False for text no UTF-8 encoder takes (a lone surrogate from a JSON "\\udcff"): the database driver and
+    the password hash would fail on it with a 500 instead of a refusal."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def normalize_email(email: str) -> str:
     """NFKC (full-width letters become ASCII ones), trimmed, lower case: one spelling per address."""
-    return unicodedata.normalize("NFKC", email if isinstance(email, str) else "").strip().lower()
+    if not isinstance(email, str) or not _encodable(email):
+        return ""
+    return unicodedata.normalize("NFKC", email).strip().lower()
 
 
 def validate_email(email: str) -> str:
@@ -48,6 +59,8 @@ def validate_email(email: str) -> str:
 def validate_password(password: str) -> str:
     if not isinstance(password, str) or not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX):
         raise InvalidInput(f"Пароль должен быть от {PASSWORD_MIN} до {PASSWORD_MAX} символов")
+    if not _encodable(password):
+        raise InvalidInput("Пароль содержит недопустимые символы")
     return password
 
 
@@ -81,7 +94,9 @@ def new_user(*, session: Session, email: str, password: str, role: str = "user")
 
 
 def authenticate(*, session: Session, email: str, password: str) -> User:
-    user = get_by_email(session=session, email=email)
+    user = get_by_email(session=session, email=email) if normalize_email(email) else None
+    if not isinstance(password, str) or not _encodable(password):
+        password = ""  # cannot be anyone's password; checked against the dummy hash like any wrong one
     # The connection goes back to the pool before the (slow, bounded) hash check: a login waiting for its turn to
     # hash holds no database connection.
     session.commit()
@@ -111,15 +126,11 @@ def issue_token(*, settings: Settings, user: User) -> IssuedToken:
 
 def login(*, session: Session, settings: Settings, email: str, password: str, client: str | None = None,
           ) -> IssuedToken:
-    """Sign in. Repeated failures for this account or from this client address answer 429 with Retry-After
-    (before any password is hashed), also when the password is finally right."""
+    """Sign in. Every attempt is counted before its password is hashed; past the limit for this account or this
+    client address the answer is 429 with Retry-After, also when the password is finally right."""
     account = normalize_email(email)[:254]
-    throttle.ensure_allowed(settings, account=account, client=client)
-    try:
-        user = authenticate(session=session, email=email, password=password)
-    except InvalidCredentials:
-        throttle.record_failure(settings, account=account, client=client)
-        raise
+    throttle.take_attempt(settings, account=account, client=client)
+    user = authenticate(session=session, email=email, password=password)
     throttle.forget_account(settings, account=account)
     return issue_token(settings=settings, user=user)
 
@@ -132,7 +143,7 @@ def user_from_token(*, session: Session, settings: Settings, token: str | None) 
     if session.get(RevokedToken, str(claims["jti"])) is not None:
         raise NotAuthenticated("Сессия завершена: войдите снова")
     user = session.get(User, int(claims["sub"]))
-    if user is None or not secrets.compare_digest(user.session_key, str(claims["sk"])):
+    if user is None or not security.same_secret(user.session_key, str(claims["sk"])):
         # Deleted, or every session ended (password change, block, operator reset): the token is dead.
         raise NotAuthenticated("Сессия завершена: войдите снова")
     if not user.is_active:
@@ -167,7 +178,8 @@ def change_password(*, session: Session, settings: Settings | None = None, user:
     """Change the password and end every session of the user; returns a fresh token for the one that asked
     (when `settings` is given)."""
     session.commit()  # nothing pending: the connection goes back to the pool while the hashes wait and run
-    if not isinstance(old_password, str) or not security.verify_password(old_password, user.password_hash):
+    if (not isinstance(old_password, str) or not _encodable(old_password)
+            or not security.verify_password(old_password, user.password_hash)):
         raise InvalidInput("Текущий пароль указан неверно")
     validate_password(new_password)
     user.password_hash = security.hash_password(new_password)
@@ -185,9 +197,12 @@ PROMOTE_UNCONFIRMED = ("Пользователь {email} не подтверди
 
 
 def ensure_admin(*, session: Session, settings: Settings, email: str, password: str | None,
-                 promote: bool = False) -> User:
+                 promote: bool = False, reset_password: bool = True) -> User:
     """Create the admin. An existing account becomes admin only with `promote` (anyone can register any address
-    first). When the operator gives a password, it replaces the account's password and ends its sessions."""
+    first). When the operator gives a password, it replaces the account's password and ends its sessions — on
+    creation and promotion always, for an account that is already admin only with `reset_password` (the
+    `create-admin --password` command). The TORTODELOVA_ADMIN_* bootstrap at every start passes False: the
+    admin's own later password change (and the sessions it started) survives a restart."""
     user = get_by_email(session=session, email=email)
     if user is None:
         if not password:
@@ -205,7 +220,7 @@ def ensure_admin(*, session: Session, settings: Settings, email: str, password: 
     user.role, user.is_active = "admin", True
     if password:
         validate_password(password)
-        if promoted or not security.verify_password(password, user.password_hash):
+        if promoted or (reset_password and not security.verify_password(password, user.password_hash)):
             user.password_hash = security.hash_password(password)
             end_sessions(session=session, user=user)
     session.commit()

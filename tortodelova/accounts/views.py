@@ -20,7 +20,8 @@ router = APIRouter(tags=["Accounts"])
 def register(request: Request, body: Credentials, services: ServicesDep, session: SessionDep):
     """The account; a letter with a confirmation link goes to the address (v3)."""
     return onboarding.register(session=session, settings=services.settings, email=body.email, password=body.password,
-                               base_url=base_url(request, services), post=mail_post(services))
+                               base_url=base_url(request, services), post=mail_post(services),
+                               client=request.client.host if request.client else None)
 
 
 async def _credentials(request: Request) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import STATUSES, Generation
 from tortodelova.storage import ImageStore
 from tortodelova.terms import misses as terms_misses
+from tortodelova.uploads.models import Upload
 
 MAX_PAGE = 200
 
@@ -89,12 +90,17 @@ def delete_user(*, session: Session, store: ImageStore, admin: User, user_id: in
     if user.id == admin.id:
         raise Conflict("Нельзя удалить самого себя")
     accounts.ensure_not_last_admin(session=session, user=user)
+    keys = []
     for generation in session.scalars(select(Generation).where(Generation.user_id == user.id)):
         if generation.status in ("queued", "running"):
             generation.cancel_requested = True
-        generation_service.delete_images(store=store, generation=generation)
+        keys += generation_service.stored_keys(generation)
+    keys += [upload.key for upload in session.scalars(select(Upload).where(Upload.user_id == user.id))]
     session.delete(user)
+    # The account goes first, its objects after: a request of that user that writes an image meanwhile (a
+    # re-lettering) either finds the account gone when it checks, or wrote before, and is removed here.
     session.commit()
+    generation_service.delete_images(store=store, keys=keys)
 
 
 def password_reset_link(*, session: Session, settings: Settings, admin: User, user_id: int, base_url: str):

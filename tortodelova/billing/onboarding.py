@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tortodelova.accounts import recovery
 from tortodelova.accounts import service as accounts
+from tortodelova.accounts import throttle
 from tortodelova.accounts.models import User
 from tortodelova.billing.service import apply
 from tortodelova.config import Settings
@@ -35,9 +36,14 @@ def credit_welcome(*, session: Session, settings: Settings, user: User) -> bool:
 
 
 def register(*, session: Session, settings: Settings, email: str, password: str, role: str = "user",
-             base_url: str | None = None, post: recovery.Post | None = None) -> User:
+             base_url: str | None = None, post: recovery.Post | None = None, client: str | None = None) -> User:
     """The account, and (with `post`) its confirmation letter. The bonus comes now, or on confirmation where
-    confirmed addresses are required."""
+    confirmed addresses are required. `client`: the address a visitor registers from (REST and UI); past
+    REGISTER_CLIENT_LIMIT it is refused with 429 before the password is hashed. Only well-formed requests count."""
+    if client:
+        accounts.validate_email(email)
+        accounts.validate_password(password)
+        throttle.take_registration(settings, client=client)
     with accounts.new_user(session=session, email=email, password=password, role=role) as user:
         if not settings.email_confirmation_required:
             credit_welcome(session=session, settings=settings, user=user)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tortodelova.accounts import recovery
 from tortodelova.accounts.models import User
+from tortodelova.accounts.security import same_secret
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
 from tortodelova.demo.models import DemoGuest, DemoQuota
@@ -122,16 +123,21 @@ def create(*, session: Session, settings: Settings, queue: JobQueue, guest_id: s
 
 def get_for_guest(*, session: Session, generation_id: str, guest_id: str | None, claim_token: str | None,
                   ) -> Generation:
-    """A demo generation is visible to the visitor who made it (their cookie) or to the holder of its claim token."""
+    """A demo generation is visible to the visitor who made it (their cookie) or, until it is claimed, to the holder
+    of its claim token; once claimed it is the account's design: gone for both when the account deletes it, or is
+    blocked or deleted itself."""
     guest = session.scalar(select(DemoGuest).where(DemoGuest.generation_id == generation_id)) \
-        if isinstance(generation_id, str) and generation_id else None
+        if isinstance(generation_id, str) and 0 < len(generation_id) <= 64 else None
     allowed = guest is not None and (
-        (guest_id is not None and secrets.compare_digest(guest.guest_id, guest_id))
-        or (isinstance(claim_token, str) and secrets.compare_digest(guest.claim_token, claim_token))
+        same_secret(guest.guest_id, guest_id)
+        or (guest.claimed_by is None and same_secret(guest.claim_token, claim_token))
     )
     if not allowed:
         raise NotFound("Демо-дизайн не найден")
-    return session.get(Generation, generation_id)
+    try:
+        return generation_service.viewable(session=session, generation_id=generation_id)
+    except NotFound:
+        raise NotFound("Демо-дизайн не найден") from None
 
 
 def guest_generation(*, session: Session, guest_id: str | None) -> tuple[Generation, str] | None:
@@ -140,8 +146,8 @@ def guest_generation(*, session: Session, guest_id: str | None) -> tuple[Generat
         return None
     guest = session.scalar(select(DemoGuest).where(DemoGuest.guest_id == guest_id))
     generation = session.get(Generation, guest.generation_id) if guest and guest.generation_id else None
-    if generation is None:  # never made one, or the design was deleted (the demo stays used)
-        return None
+    if generation is None or generation.deleted_at is not None:  # never made one, or the design was deleted
+        return None  # (the demo stays used)
     return generation, guest.claim_token
 
 

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import time
 
+from tortodelova.accounts.security import same_secret
 from tortodelova.config import Settings
 from tortodelova.errors import NotFound
 
@@ -37,5 +38,5 @@ def verify_image_signature(*, settings: Settings, generation_id: str, index: int
         raise NotFound("Изображение не найдено") from None
     expected = _signature(settings.resolved_jwt_secret(), generation_id, index, expires, variant or "")
     if (expires < time.time() or expires > time.time() + 2 * settings.presign_seconds + 60
-            or not isinstance(sig, str) or not hmac.compare_digest(expected, sig)):
+            or not same_secret(expected, sig)):
         raise NotFound("Ссылка на изображение устарела или неверна")

@@ -9,6 +9,7 @@ import logging
 import secrets
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tortodelova import vocabulary
@@ -17,7 +18,7 @@ from tortodelova.billing import pricing
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
 from tortodelova.db import utcnow
-from tortodelova.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from tortodelova.errors import ACCOUNT_GONE, Conflict, InvalidInput, NotAuthenticated, NotFound, ServiceUnavailable
 from tortodelova.generation.inscriptions.rules import check_request
 from tortodelova.generation.lifecycle import QUEUE_DOWN, enqueue_or_refund, finish_failed, queued_row
 from tortodelova.generation.models import FINAL_STATUSES, Generation, ShareLink
@@ -27,7 +28,7 @@ from tortodelova.generation.schemas import DemoCreate, GenerationRequest, Transl
 from tortodelova.generation.translation import TranslationInput
 from tortodelova.vocabulary import SEED_MAX, STATUS_TITLES
 from tortodelova.pipeline.errors import PipelineError
-from tortodelova.storage import ImageStore
+from tortodelova.storage import ImageStore, plain_image_key
 from tortodelova.terms import service as terms_service
 
 __all__ = [
@@ -107,14 +108,18 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
         inscription_options=inscription.model_dump(exclude={"text"}) if inscription else None,
     )
     session.add(generation)
-    session.flush()
     try:
+        session.flush()
         billing.charge(session=session, user_id=user.id, cost=cost, generation_id=generation.id,
                        description=f"Дизайн: {request.prompt[:80]}")
+        session.commit()
+    except IntegrityError:
+        # An admin deleted the user after the request was authenticated: the row cannot point at them.
+        session.rollback()
+        raise NotAuthenticated(ACCOUNT_GONE) from None
     except Exception:
         session.rollback()
         raise
-    session.commit()
     enqueue_or_refund(session=session, queue=queue, generation=generation)
     return generation
 
@@ -172,17 +177,26 @@ def delete(*, session: Session, store: ImageStore, user: User, generation_id: st
     generation = get_owned(session=session, user=user, generation_id=generation_id)
     if generation.status in ("queued", "running"):
         cancel(session=session, user=user, generation_id=generation_id)
-    delete_images(store=store, generation=generation)
+    keys = stored_keys(generation)
     link = share_link_of(session=session, generation_id=generation.id)
     if link is not None:
         session.delete(link)
     generation.image_keys, generation.preview_png, generation.deleted_at = [], None, utcnow()
+    # The mark first, the objects after: a re-lettering that writes meanwhile either sees the mark when it
+    # checks (and removes what it wrote) or wrote before this commit, so the deletion below removes it.
     session.commit()
+    delete_images(store=store, keys=keys)
 
 
-def delete_images(*, store: ImageStore, generation: Generation) -> None:
+def stored_keys(generation: Generation) -> list[str]:
+    """Every object a design may own: its pictures and their plain copies, recorded or being written."""
     keys = list(generation.image_keys or [])
-    for key in keys + [key for key in (generation.params or {}).get("plain_keys") or [] if key not in keys]:
+    extra = list((generation.params or {}).get("plain_keys") or []) + [plain_image_key(key) for key in keys]
+    return keys + [key for key in dict.fromkeys(extra) if key not in keys]
+
+
+def delete_images(*, store: ImageStore, generation: Generation | None = None, keys: list[str] | None = None) -> None:
+    for key in keys if keys is not None else stored_keys(generation):
         store.delete(key)
 
 
@@ -232,8 +246,11 @@ def share_link_of(*, session: Session, generation_id: str) -> ShareLink | None:
 
 def get_shared(*, session: Session, token: str) -> Generation:
     link = session.scalar(select(ShareLink).where(ShareLink.token == token)) if _valid_id(token) else None
-    generation = session.get(Generation, link.generation_id) if link is not None else None
-    if generation is None or generation.status != "succeeded" or generation.deleted_at is not None:
+    try:
+        generation = viewable(session=session, generation_id=link.generation_id) if link is not None else None
+    except NotFound:  # deleted, or its owner blocked or deleted: the same 404 as a signed link to it
+        generation = None
+    if generation is None or generation.status != "succeeded":
         raise NotFound("Ссылка недействительна или отозвана")
     return generation
 

@@ -107,7 +107,8 @@ def plain(generation_id: str, index: int, user: CurrentUser, services: ServicesD
                           seconds=services.settings.presign_seconds)
 
 
-@router.get("/images/{generation_id}/{index}.png", include_in_schema=False)
+# In the schema (not hidden) so that the schema fuzzing reaches it too, non-ASCII signatures included.
+@router.get("/images/{generation_id}/{index}.png", response_class=Response, responses=PNG)
 def signed_image(generation_id: str, index: int, services: ServicesDep, session: SessionDep,
                  expires: str = "", sig: str = "", download: int = 0, variant: str = ""):
     """Short-lived HMAC-signed link for <img> tags (no Authorization header there); checked again on every load."""

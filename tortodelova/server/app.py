@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from starlette.middleware.cors import CORSMiddleware
 
 from tortodelova.config import Settings, get_settings
 from tortodelova.db import make_engine, make_sessionmaker, migrate, session_scope
@@ -47,7 +48,8 @@ def build_services(settings: Settings, *, queue=None, run_migrations: bool = Tru
         try:
             with session_scope(services.session_factory) as session:
                 ensure_admin(session=session, settings=settings, email=settings.admin_email,
-                             password=settings.admin_password, promote=settings.admin_promote)
+                             password=settings.admin_password, promote=settings.admin_promote,
+                             reset_password=False)
         except DomainError as exc:  # e.g. the address was registered by someone else: say so, keep serving
             logger.error("TORTODELOVA_ADMIN_EMAIL: %s", exc.message)
     return services
@@ -147,6 +149,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(RequestLimit, limit=request_limit(services))
     app.add_middleware(EdgeGuard, settings=settings, services=services)
     app.add_middleware(SecurityHeaders, settings=settings)
+    # An explicit allow-list (CORS_ALLOW_ORIGINS, empty by default). Configured here, it also replaces Gradio's own
+    # CORS middleware on the mounted UI, which echoed any Origin with credentials allowed once the Host was not
+    # localhost (a real domain name).
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                       allow_methods=["GET", "POST", "DELETE", "PATCH", "PUT"],
+                       allow_headers=["Authorization", "Content-Type"], max_age=600)
     include_routers(app)
 
     if ui:

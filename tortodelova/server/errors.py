@@ -7,7 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tortodelova.errors import DomainError
@@ -16,6 +18,21 @@ logger = logging.getLogger(__name__)
 DB_DOWN = "База данных недоступна, попробуйте позже"
 OVERLOADED = "Сервис перегружен, попробуйте через несколько секунд"
 BAD_NUMBER = "Ошибка в запросе: число или значение вне допустимого диапазона"
+CHANGED_MEANWHILE = ("Данные изменились во время запроса (например, аккаунт или дизайн только что удалены): "
+                     "обновите страницу и попробуйте снова")
+# What Starlette and FastAPI answer on their own (unknown path, wrong method, unreadable body), said in Russian.
+HTTP_STATUS_RU = {
+    400: "Некорректный запрос: не удалось разобрать тело запроса",
+    401: "Требуется вход: войдите в аккаунт",
+    403: "Недостаточно прав",
+    404: "Не найдено",
+    405: "Этот метод не поддерживается для этого адреса",
+    406: "Запрошенный формат ответа не поддерживается",
+    413: "Тело запроса слишком большое",
+    415: "Неподдерживаемый тип содержимого",
+    422: "Ошибка в запросе",
+    429: "Слишком много запросов",
+}
 
 
 def _field(loc) -> str:
@@ -60,6 +77,30 @@ def install(app: FastAPI) -> None:
         # Every pooled connection stayed busy for pool_timeout: overload, not a bug in the request.
         logger.warning("database pool exhausted: %s", exc)
         return JSONResponse({"detail": OVERLOADED}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(IntegrityError)
+    async def changed_meanwhile(_request: Request, exc: IntegrityError):
+        # A row this request pointed at went away between its checks and its commit (an admin deleted the user,
+        # the owner deleted the design). Services turn the races they know into typed errors; this is the rest.
+        logger.warning("integrity error, answered 409: %s", exc.orig)
+        return JSONResponse({"detail": CHANGED_MEANWHILE}, status_code=409)
+
+    @app.exception_handler(StaleDataError)
+    async def gone_meanwhile(_request: Request, exc: StaleDataError):
+        # An UPDATE of a row that was deleted meanwhile (a password or profile change of a user an admin deleted).
+        logger.warning("stale row, answered 409: %s", exc)
+        return JSONResponse({"detail": CHANGED_MEANWHILE}, status_code=409)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_exception(_request: Request, exc: StarletteHTTPException):
+        if exc.status_code < 400:
+            from starlette.responses import Response
+
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        detail = exc.detail
+        if not isinstance(detail, str) or detail.isascii():  # Starlette's and FastAPI's own English words
+            detail = HTTP_STATUS_RU.get(exc.status_code, f"Ошибка запроса ({exc.status_code})")
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(DBAPIError)
     async def database_error(_request: Request, exc: DBAPIError):

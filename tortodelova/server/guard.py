@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from urllib.parse import unquote_to_bytes
 
 from tortodelova.config import Settings
@@ -21,6 +22,7 @@ from tortodelova.config import Settings
 logger = logging.getLogger(__name__)
 
 NUL_MESSAGE = "Запрос содержит недопустимый символ (NUL)"
+SURROGATE_MESSAGE = "Запрос содержит недопустимый символ (одиночный суррогат Unicode): проверьте введённый текст"
 TOO_LARGE = "Тело запроса слишком большое: не больше {limit} КиБ"
 TOO_SLOW = "Тело запроса не пришло вовремя"
 BAD_FORWARDED = "Некорректный заголовок X-Forwarded-For"
@@ -44,25 +46,38 @@ def _json_response(status: int, detail: str, headers: dict | None = None):
     return respond
 
 
-def _has_nul_in_json(body: bytes) -> bool:
-    if b"\\u0000" not in body and b"\x00" not in body:
-        return False
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _bad_text_in_json(body: bytes) -> str | None:
+    """NUL_MESSAGE or SURROGATE_MESSAGE when a string of the JSON body holds a NUL (PostgreSQL cannot store it) or
+    a lone UTF-16 surrogate (`"\\udcff"`: valid JSON, but no UTF-8 encoder, database driver or password hash takes
+    it); None otherwise. The body is parsed only when its raw bytes could hold either."""
+    nul = b"\\u0000" in body or b"\x00" in body
+    surrogate = _SURROGATE_ESCAPE.search(body) is not None
+    if not nul and not surrogate:
+        return None
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return b"\x00" in body  # not JSON at all: the route answers 422 itself, unless the raw bytes hold a NUL
+        # Not JSON at all: the route answers 422 itself, unless the raw bytes hold a NUL.
+        return NUL_MESSAGE if b"\x00" in body else None
     stack = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return NUL_MESSAGE
+            if surrogate and _LONE_SURROGATE.search(item):
+                return SURROGATE_MESSAGE
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+    return None
+
 
 
 def _has_nul_in_query(raw: bytes) -> bool:
@@ -121,8 +136,8 @@ class EdgeGuard:
             return await _json_response(413, TOO_LARGE.format(limit=limit // 1024), {"Connection": "close"})(send)
         except _Disconnected:
             return None
-        if content_type in (b"application/json", b"") and _has_nul_in_json(body):
-            return await _json_response(400, NUL_MESSAGE)(send)
+        if content_type in (b"application/json", b"") and (problem := _bad_text_in_json(body)):
+            return await _json_response(400 if problem == NUL_MESSAGE else 422, problem)(send)
         if content_type == b"application/x-www-form-urlencoded" and _has_nul_in_query(body):
             return await _json_response(400, NUL_MESSAGE)(send)
 

@@ -21,7 +21,8 @@ def api_routers() -> list[APIRouter]:
     from tortodelova.terms.views import router as terms
     from tortodelova.uploads.views import router as uploads
 
-    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile, terms, lifecycle, selections]
+    return [accounts, billing, generation, demo, admin, uploads, inscriptions, cards, profile, terms, lifecycle,
+            selections]
 
 
 def include_routers(app: FastAPI) -> None:

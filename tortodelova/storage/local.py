@@ -7,13 +7,29 @@ from typing import Iterator
 
 from tortodelova.storage.base import ObjectMissing, validate_key
 
+DIR_MODE = 0o750
+
 
 class LocalImageStore:
     """Images in a directory. Served only through the authorised routes: there is no public URL."""
 
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+
+    def _make_dirs(self, folder: Path) -> None:
+        """The folders of a key, owner and group only (0750) whatever the process umask: the web process and a
+        worker that created them with the default 0755 left every chef's pictures listable by any local user."""
+        missing = []
+        while folder != self.root and not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            try:
+                path.mkdir(mode=DIR_MODE)
+            except FileExistsError:
+                continue
+            path.chmod(DIR_MODE)
 
     def _path(self, key: str) -> Path:
         path = (self.root / validate_key(key)).resolve()
@@ -23,7 +39,7 @@ class LocalImageStore:
 
     def put(self, key: str, data: bytes, content_type: str = "image/png") -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_dirs(path.parent)
         # Write then rename: a reader never sees half a PNG.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:

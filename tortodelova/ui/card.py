@@ -5,11 +5,11 @@ Every handler goes through `bind` (the token is verified on the server) and call
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
+from gradio.processing_utils import save_bytes_to_cache
+from gradio.utils import get_upload_folder
 
 from tortodelova.accounts import profile
 from tortodelova.generation.image_links import share_url
@@ -92,10 +92,12 @@ def card(ctx: Ctx, generation_id, *, fmt: str):
         return gr.skip()
     content = cards.content(session=ctx.session, store=ctx.services.store, user=ctx.user,
                             generation_id=generation_id, share_url=lambda token: share_url(ctx.base, token))
-    path = Path(tempfile.mkdtemp(prefix="tortodelova-card-")) / f"карточка-{content.generation_id[:8]}.{fmt}"
-    path.write_bytes(cards.render(content, fmt))
+    # Straight into Gradio's cache (what it would copy the file to), not a temp folder per click: the cache is
+    # swept by age (GRADIO_CACHE_MAX_AGE_SECONDS), a folder from mkdtemp was never removed.
+    path = save_bytes_to_cache(cards.render(content, fmt), f"карточка-{content.generation_id[:8]}.{fmt}",
+                               cache_dir=get_upload_folder())
     notify("Карточка готова — скачайте её ниже")
-    return str(path)
+    return path
 
 
 def save_profile(ctx: Ctx, display_name, contact):

@@ -74,6 +74,7 @@ class CreateTab:
     source_id: gr.State  # the design whose images are shown (variations start from it)
     selected_index: gr.State
     timer: gr.Timer
+    examples: gr.Dataset
 
 
 def layout() -> CreateTab:
@@ -139,8 +140,11 @@ def layout() -> CreateTab:
                 prompt_en = gr.Textbox(label="Английский промпт — можно поправить перед генерацией", lines=2,
                                        max_length=PROMPT_EN_MAX_CHARS, elem_id="create-prompt-en")
                 final_prompt = gr.HTML(elem_id="create-final-prompt")
-            gr.Examples(EXAMPLES, inputs=[prompt], label="Примеры — нажмите, чтобы подставить",
-                        examples_per_page=6)
+            # A Dataset of indexes with our own click handler rather than gr.Examples, whose handler answered
+            # a request with no example ([null]) or a foreign index with a 500.
+            examples = gr.Dataset(components=[prompt], samples=[[text] for text in EXAMPLES], type="index",
+                                  label="Примеры — нажмите, чтобы подставить", samples_per_page=6,
+                                  elem_id="create-examples")
     return CreateTab(
         prompt=prompt, style=style, style_info=style_info, size=size, variants=variants, quality=quality, seed=seed,
         negative=negative, price=price, translate_btn=translate_btn, translation=translation, prompt_en=prompt_en,
@@ -150,8 +154,15 @@ def layout() -> CreateTab:
         more_btn=more_btn, similar_btn=similar_btn, repeat_btn=repeat_btn, cancel_btn=cancel_btn, strength=strength,
         photo=photo, photo_strength=photo_strength, jobs=jobs, generation_id=gr.State(None),
         source_id=gr.State(None), selected_index=gr.State(0),
-        timer=gr.Timer(POLL_SECONDS, active=False),
+        timer=gr.Timer(POLL_SECONDS, active=False), examples=examples,
     )
+
+
+def pick_example(index):
+    """The example's text into «Описание»; anything but a shown example's index changes nothing."""
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(EXAMPLES):
+        return gr.skip()
+    return EXAMPLES[index]
 
 
 def price_text(size, quality, variants) -> str:
@@ -344,3 +355,5 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: acc
           [tab.price], api_name="price", queue=False, **quiet)
     tab.style.change(style_info, [tab.style], [tab.style_info], api_name="style_info", queue=False, **quiet)
     tab.topup_btn.click(open_balance_tab, None, [tabs], api_visibility="private", queue=False, **quiet)
+    tab.examples.click(pick_example, [tab.examples], [tab.prompt], api_name="load_example",
+                       api_visibility="undocumented", queue=False, **quiet)

@@ -52,3 +52,30 @@ class RussianPage:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, buffered)
+
+
+UNKNOWN_SESSION = ('data: {"msg": "unexpected_error", "event_id": null, "message": "Сессия не найдена: обновите '
+                   'страницу", "session_not_found": true, "success": false}\n\n').encode()
+
+
+class UnknownSession:
+    """ASGI middleware for the Gradio app: `GET /gradio_api/queue/data` for a session_hash the queue does not know
+    gets the message Gradio itself sends then (`session_not_found`), without Gradio raising its 404 inside a
+    response already started — which logged a full traceback for every such request."""
+
+    def __init__(self, app, *, blocks):
+        self.app, self.blocks = app, blocks
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("path", "").endswith("/gradio_api/queue/data"):
+            from urllib.parse import parse_qs
+
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            session_hash = (query.get("session_hash") or [""])[0]
+            if session_hash not in self.blocks._queue.pending_messages_per_session:
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"text/event-stream; charset=utf-8"),
+                                        (b"content-length", str(len(UNKNOWN_SESSION)).encode())]})
+                await send({"type": "http.response.body", "body": UNKNOWN_SESSION})
+                return None
+        return await self.app(scope, receive, send)

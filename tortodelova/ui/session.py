@@ -95,8 +95,10 @@ def login(ctx: Ctx, email, password, guest_value, *, ui: Screens):
 
 
 def register(ctx: Ctx, email, password, guest_value, *, ui: Screens):
+    client = ctx.request.client.host if ctx.request is not None and ctx.request.client else None
     user = onboarding.register(session=ctx.session, settings=ctx.settings, email=email, password=password,
-                               base_url=ctx.base, post=partial(post, settings=ctx.settings, queue=ctx.services.queue))
+                               base_url=ctx.base, post=partial(post, settings=ctx.settings, queue=ctx.services.queue),
+                               client=client)
     if user.balance:
         notify(f"Добро пожаловать! На балансе {user.balance} кредитов в подарок")
     else:  # the bonus waits for the confirmed address

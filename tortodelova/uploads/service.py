@@ -6,22 +6,52 @@ embedded profiles, trailing bytes, a polyglot payload) reaches the store or a br
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts.models import User
 from tortodelova.config import Settings
 from tortodelova.db import new_uuid
-from tortodelova.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from tortodelova.errors import (
+    ACCOUNT_GONE,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    Overloaded,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from tortodelova.storage import ImageStore, validate_key
 from tortodelova.uploads.models import Upload
 
 FORMATS = ("PNG", "JPEG", "WEBP")
 MIN_SIDE = 64
 JPEG_QUALITY = 92
+# The pipeline draws at most 768 px a side: what is stored is at most this, which keeps the worker's read small too.
+STORED_MAX_SIDE = 2048
+DECODE_WAIT_SECONDS = 20.0
+TOO_MANY_UPLOADS = "Слишком много загрузок фото. Попробуйте снова через {minutes} мин."
+QUOTA_FULL = "У вас уже {count} фото-образцов — это предел. Удалите ненужные, чтобы загрузить новое."
+
+_decoding = threading.BoundedSemaphore(2)
+_decoding_size = 2
+_decoding_lock = threading.Lock()
+
+
+def _decode_slots(concurrency: int) -> threading.BoundedSemaphore:
+    """At most UPLOAD_DECODE_CONCURRENCY photos are decoded at once in this process (each may take ~64 MiB)."""
+    global _decoding, _decoding_size
+    with _decoding_lock:
+        if concurrency != _decoding_size:
+            _decoding, _decoding_size = threading.BoundedSemaphore(max(1, concurrency)), concurrency
+        return _decoding
 
 
 @dataclass(frozen=True)
@@ -64,10 +94,14 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
         if min(width, height) < MIN_SIDE:
             raise InvalidInput(f"Изображение слишком маленькое: {width}×{height}, нужно хотя бы {MIN_SIDE} пикселей")
         try:
+            # JPEG decodes straight at 1/2, 1/4 or 1/8 scale when that is still enough: less memory and time.
+            image.draft("RGB", (STORED_MAX_SIDE, STORED_MAX_SIDE))
             image.load()
             image = ImageOps.exif_transpose(image)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
             raise InvalidInput("Файл изображения повреждён или не дочитан: попробуйте другой") from None
+    if max(image.size) > STORED_MAX_SIDE:
+        image.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE), Image.LANCZOS)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -86,16 +120,42 @@ def upload_key(*, user_id: int, upload_id: str) -> str:
     return validate_key(f"users/{user_id}/uploads/{upload_id}.jpg")
 
 
+def ensure_room(*, session: Session, settings: Settings, user: User) -> None:
+    """Refuse a new photo past the user's quota of kept photos (409) or upload rate (429), before any decoding."""
+    count = session.scalar(select(func.count()).select_from(Upload).where(Upload.user_id == user.id)) or 0
+    if count >= settings.upload_user_quota:
+        raise Conflict(QUOTA_FULL.format(count=count))
+    from tortodelova.accounts import throttle
+
+    throttle.take(settings, limit=settings.upload_user_limit, message=TOO_MANY_UPLOADS,
+                  keys=(f"tortodelova:{settings.queue_name}:uploads", str(user.id)))
+
+
 def create(*, session: Session, store: ImageStore, settings: Settings, user: User, data: bytes) -> Upload:
-    image = decode(data, Limits.of(settings))
-    encoded = encode(image)
+    ensure_room(session=session, settings=settings, user=user)
+    session.commit()  # no connection held while waiting for a decoding slot
+    slots = _decode_slots(settings.upload_decode_concurrency)
+    if not slots.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise Overloaded("Сейчас обрабатывается много фото: попробуйте через несколько секунд")
+    try:
+        image = decode(data, Limits.of(settings))
+        encoded = encode(image)
+        width, height = image.width, image.height
+        del image
+    finally:
+        slots.release()
     upload_id = new_uuid()
     upload = Upload(id=upload_id, user_id=user.id, key=upload_key(user_id=user.id, upload_id=upload_id),
-                    width=image.width, height=image.height, size_bytes=len(encoded))
+                    width=width, height=height, size_bytes=len(encoded))
     store.put(upload.key, encoded, content_type="image/jpeg")
     session.add(upload)
     try:
         session.commit()
+    except IntegrityError:
+        # The user was deleted meanwhile (an admin): the row cannot reference them. Nothing is kept.
+        session.rollback()
+        store.delete(upload.key)
+        raise NotAuthenticated(ACCOUNT_GONE) from None
     except Exception:
         session.rollback()
         store.delete(upload.key)  # no row, no object

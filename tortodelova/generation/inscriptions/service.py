@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tortodelova.accounts.models import User
-from tortodelova.errors import Conflict
+from tortodelova.errors import Conflict, NotFound
 from tortodelova.generation import service as generations
 from tortodelova.generation.models import Generation
 from tortodelova.generation.public import plain_keys
@@ -26,6 +26,8 @@ def reletter(*, session: Session, store: ImageStore, user: User, generation_id: 
     if len(plain) != len(keys):
         plain = []  # never lettered: the pictures shown are the plain ones
     sources = [store.get(key) for key in (plain or keys)]
+    session.commit()  # no transaction held while drawing; the check below reads what is committed by then
+    written = keys + (plain or [plain_image_key(key) for key in keys])
     if drawn is None:
         for key, data in zip(keys, sources):
             store.put(key, data)
@@ -39,6 +41,13 @@ def reletter(*, session: Session, store: ImageStore, user: User, generation_id: 
                 store.put(key, data)
         for key, data in zip(keys, sources):
             store.put(key, lettering.letter_png(data, drawn))
+    current = session.get(Generation, generation.id, populate_existing=True)
+    if current is None or current.deleted_at is not None or current.user_id != user.id:
+        # Deleted (or its account deleted) while the pictures were drawn: what was written here is removed too.
+        session.rollback()
+        for key in written:
+            store.delete(key)
+        raise NotFound("Дизайн не найден")
     params = {k: v for k, v in (generation.params or {}).items() if k != "plain_keys"}
     if plain:
         params["plain_keys"] = plain
