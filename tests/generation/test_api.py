@@ -26,7 +26,7 @@ def test_generate_two_variants_end_to_end(stack):
     assert done["status"] == "succeeded", done
     assert done["progress"] == 1.0 and done["queue_position"] is None
     assert "two-tier" in done["prompt_en"] and "fondant" in done["prompt_en"]
-    assert {"ru": "мастикой", "en": "fondant"} in done["terms"]
+    assert {"ru": "мастикой", "en": "fondant", "personal": False} in done["terms"]  # the shared glossary's term
     assert [i["seed"] for i in done["images"]] == [1234, 1235]
     for image in done["images"]:
         png = stack.client.get(image["download_url"], headers=headers)

@@ -153,3 +153,11 @@ def test_web_side_modules_do_not_import_torch():
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_sentence_shared_by_two_texts_keeps_every_translation_in_place(fresh_translator):
+    """Issue 23: the batch translates each distinct sentence once; a sentence that two texts share (first here) no
+    longer shifts the translations of the sentences after it."""
+    first, second = fresh_translator.translate(["шоколадный торт", "шоколадный торт. белый торт"])
+    assert first.prompt_en == "chocolate cake"
+    assert second.prompt_en == "chocolate cake white cake"
