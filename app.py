@@ -68,7 +68,7 @@ def serve(args) -> int:
     if args.share:
         _share(app, args)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
@@ -126,7 +126,6 @@ def cmd_create_admin(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="app.py", description="tortodelova — дизайны тортов по описанию")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -142,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="назначить администратором уже зарегистрированный аккаунт (с --password его прежний "
                             "пароль и сессии перестают действовать)")
     args = parser.parse_args(argv)
+    from tortodelova.config import get_settings
+    from tortodelova.observability.logs import configure_logging
+
+    try:
+        production = get_settings().is_production
+    except Exception:  # noqa: BLE001 - invalid settings are reported by the command itself
+        production = False
+    configure_logging(production=production)
     if args.command == "migrate":
         return cmd_migrate(args)
     if args.command == "create-admin":

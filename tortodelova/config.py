@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     gradio_cache_max_age_seconds: float = 2 * 3600.0
     public_url: str | None = None  # base URL used in share links; request URL when unset
 
+    # Operations (issue 24): /metrics only with `Authorization: Bearer <METRICS_TOKEN>` (absent when unset); each
+    # Huey worker process serves its own metrics on WORKER_METRICS_PORT (off when unset, or without a token).
+    metrics_token: str | None = None
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "0.0.0.0"
+
     @model_validator(mode="after")
     def _refuse_weak_production_secret(self) -> "Settings":
         if self.is_production:

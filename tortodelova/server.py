@@ -121,6 +121,10 @@ def request_limit(services: Services) -> int:
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None, ui: bool = True) -> FastAPI:
     settings = settings or (services.settings if services else get_settings())
+    if services is None:  # the process's entry point (`uvicorn ... --factory`): one log format, request ids
+        from tortodelova.observability.logs import configure_logging
+
+        configure_logging(production=settings.is_production)
     services = services or build_services(settings)
 
     @asynccontextmanager
@@ -155,6 +159,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(RequestLimit, limit=request_limit(services))
     app.add_middleware(EdgeGuard, settings=settings, services=services)
     app.add_middleware(SecurityHeaders, settings=settings)
+    from tortodelova import monitoring
+
+    monitoring.install(app, services)  # outermost: request id on every answer, metrics by route (issue 24)
     api = APIRouter(prefix="/api")
     from tortodelova.features_api import routers as feature_routers
 

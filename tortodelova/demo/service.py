@@ -22,6 +22,7 @@ from tortodelova.errors import Conflict, InvalidInput, NotFound, RateLimited
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import Generation
 from tortodelova.generation.queue import JobQueue
+from tortodelova.observability.logs import current_request_id
 
 DEMO_SIZE, DEMO_QUALITY, DEMO_VARIANTS = "square", "fast", 1
 USED_MESSAGE = "Бесплатный демо-дизайн уже использован. Зарегистрируйтесь — новым пользователям дарим кредиты!"
@@ -106,6 +107,7 @@ def create(*, session: Session, settings: Settings, queue: JobQueue, guest_id: s
             user_id=None, is_demo=True, status="queued", prompt_ru=prompt_ru, style=style, size=DEMO_SIZE,
             width=size.width, height=size.height, variants=DEMO_VARIANTS, quality=DEMO_QUALITY,
             seeds=[secrets.randbelow(generation_service.SEED_MAX)], cost=0, enqueued_at=utcnow(),
+            request_id=current_request_id(),
         )
         session.add(generation)
         session.flush()

@@ -24,6 +24,8 @@ from tortodelova.generation.queue import JobQueue
 from tortodelova.generation.schemas import DemoCreate, GenerationRequest, TranslateRequest, parse_request
 from tortodelova.generation.translation import TranslationInput
 from tortodelova.limits import SEED_MAX, STATUS_TITLES
+from tortodelova.observability import metrics
+from tortodelova.observability.logs import current_request_id
 from tortodelova.pipeline.errors import PipelineError
 from tortodelova.storage import ImageStore
 
@@ -106,7 +108,7 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
         inscription_explicit=request.inscription_given,
         inscription=inscription.text if inscription else None,
         inscription_options=inscription.model_dump(exclude={"text"}) if inscription else None,
-        enqueued_at=utcnow(),
+        enqueued_at=utcnow(), request_id=current_request_id(),
     )
     session.add(generation)
     session.flush()
@@ -118,6 +120,8 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
         raise
     session.commit()
     enqueue_or_refund(session=session, queue=queue, generation=generation)
+    metrics.JOBS_SUBMITTED.labels(quality=generation.quality).inc()
+    logger.info("generation %s queued: %s, %s, %s credits", generation.id, generation.quality, generation.size, cost)
     return generation
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from tortodelova.db import session_scope, utcnow
 from tortodelova.generation import service
 from tortodelova.generation.models import Generation
+from tortodelova.observability import metrics
 
 logger = logging.getLogger(__name__)
 WORKER_DIED = "Обработчик заданий остановился. Кредиты возвращены."
@@ -35,6 +36,7 @@ def _repair_stale(session, settings, now, enqueue, report) -> None:
                 report["requeued"].append(generation.id)
         elif service.finish_failed(session=session, generation_id=generation.id, error=WORKER_DIED):
             report["failed"].append(generation.id)
+            metrics.JOB_FAILURES.labels(reason="stale").inc()
 
 
 def _reenqueue_lost(session, settings, now, pending_ids, enqueue, report) -> None:
