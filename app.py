@@ -3,6 +3,8 @@ in-process worker, images on disk, models under ./models).
 
     python app.py [--host 127.0.0.1] [--port 8000] [--share] [--offline] [--no-worker]
     python app.py migrate                      apply database migrations
+    python app.py backup DIR                   database (pg_dump / SQLite online backup) + every stored image into DIR
+    python app.py restore DIR                  into a fresh instance (empty database and store), checked
     python app.py create-admin EMAIL [--password P] [--promote]   create an admin (--promote: make an existing
                                                account admin; with --password its old password and sessions end)
 """
@@ -125,6 +127,23 @@ def cmd_create_admin(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from tortodelova.backup import BackupError, backup, restore
+    from tortodelova.config import get_settings
+
+    os.umask(0o077)  # the copy holds every account: the operator's only
+    settings = get_settings()
+    try:
+        report = (backup if args.command == "backup" else restore)(settings, args.dir)
+    except BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    done = "Резервная копия создана" if args.command == "backup" else "Восстановлено"
+    print(f"{done}: {args.dir} — база {report.database} ({', '.join(f'{k} {v}' for k, v in report.rows.items())}), "
+          f"{report.objects} объектов ({report.bytes} байт) в хранилище {report.storage}, {report.seconds:.1f} с")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="tortodelova — дизайны тортов по описанию")
     parser.add_argument("--host", default="127.0.0.1")
@@ -140,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--promote", action="store_true",
                        help="назначить администратором уже зарегистрированный аккаунт (с --password его прежний "
                             "пароль и сессии перестают действовать)")
+    for name, text in (("backup", "резервная копия: база данных и все изображения в папку DIR"),
+                       ("restore", "восстановить копию из DIR в новый экземпляр (пустые база и хранилище)")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("dir")
     args = parser.parse_args(argv)
     from tortodelova.config import get_settings
     from tortodelova.observability.logs import configure_logging
@@ -153,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_migrate(args)
     if args.command == "create-admin":
         return cmd_create_admin(args)
+    if args.command in ("backup", "restore"):
+        return cmd_backup(args)
     return serve(args)
 
 
