@@ -115,6 +115,7 @@ def test_two_replicas_behind_nginx_lose_nothing_when_one_dies(pg_module_database
         worker_finished = sum(scrape(f"http://127.0.0.1:{port}/metrics").get(
             ("tortodelova_jobs_finished_total", (("status", status),)), 0)
             for port in worker_ports for status in ("succeeded", "failed", "cancelled"))
+        _keep_artifacts(f"{second.url}/metrics", [f"http://127.0.0.1:{port}/metrics" for port in worker_ports])
     finally:
         kill_group(proxy, signal.SIGQUIT)
         second.stop()
@@ -166,6 +167,17 @@ def test_two_replicas_behind_nginx_lose_nothing_when_one_dies(pg_module_database
               f"replica {len(failed)}, lost 0; generations accepted {len(accepted)}, in the database "
               f"{len(generations)}, finished by the workers {int(worker_finished)}; per replica {dict(upstreams)}; "
               f"{report['seconds']:.1f} s")
+
+
+def _keep_artifacts(web: str, workers: list[str]) -> None:
+    """With TORTODELOVA_DRILL_ARTIFACTS=DIR, the surviving replica's and the workers' /metrics are saved there."""
+    folder = os.environ.get("TORTODELOVA_DRILL_ARTIFACTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for name, url in [("web", web), *((f"worker-{i}", u) for i, u in enumerate(workers, 1))]:
+        text = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).text
+        (Path(folder) / f"{name}.prom").write_text(text)
 
 
 def _ok(url: str) -> bool:
