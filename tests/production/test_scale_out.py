@@ -9,7 +9,9 @@ SIGKILLed mid-run. Then:
 - no credits are lost: every balance equals its ledger, every generation is charged once and refunded at most once;
 - every job finished exactly once: every generation row is final (the accepted ones succeeded), each was claimed
   once, and the workers' own `tortodelova_jobs_finished_total` adds up to the number of generations;
-- Gradio paths are sticky: one browser (one `tortodelova_route` cookie) always reaches the same replica.
+- Gradio paths are sticky: one browser (one `tortodelova_route` cookie) always reaches the same replica; a real
+  Chromium session through the proxy (page, the free demo ordered and polled to its picture through Gradio's queue
+  join and event stream and a worker) works while both replicas are up, all of it on one replica.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ CONCURRENCY = 8
 LOAD_SECONDS = 24
 KILL_AFTER_SECONDS = 8
 MAX_GENERATIONS = 8
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 def nginx_config(ports: list[int], listen: int, prefix: Path) -> str:
@@ -87,6 +90,10 @@ def nginx_binary():
 
 
 def test_two_replicas_behind_nginx_lose_nothing_when_one_dies(pg_module_database, make_stack, nginx_binary, capsys):
+    if not Path(CHROMIUM).exists():
+        from conftest import skip_or_fail
+
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium")
     stack = make_stack(pg_module_database, METRICS_TOKEN=TOKEN)
     worker_ports = [free_port(), free_port()]
     for port in worker_ports:
@@ -110,6 +117,7 @@ def test_two_replicas_behind_nginx_lose_nothing_when_one_dies(pg_module_database
     try:
         wait_for(lambda: _ok(f"{url}/health"), timeout=30, what="nginx to answer",
                  details=lambda: (prefix / "error.log").read_text())
+        ui_replica = _ui_flow_in_chromium(url, prefix)
         report = asyncio.run(_drill(url, stack, second, replicas))
         generations = _settle(stack, report)
         worker_finished = sum(scrape(f"http://127.0.0.1:{port}/metrics").get(
@@ -145,6 +153,10 @@ def test_two_replicas_behind_nginx_lose_nothing_when_one_dies(pg_module_database
     assert all(upstreams[str(port)] > 0 for port in replicas), upstreams
     after = [r for r in records if r["started"] > killed_at + 0.5]
     assert after and all(r["status"] in r["expected"] for r in after)
+    # The Chromium session (page, Gradio queue join, its event stream) stayed on one replica.
+    ui_entries = [entry for entry in log.values() if entry["route"] == ui_replica["cookie"]]
+    assert len({entry["upstream"] for entry in ui_entries}) == 1 and len(ui_entries) >= 5, (ui_entries, ui_replica)
+    assert any(entry["uri"] == "/gradio_api/queue/join" for entry in ui_entries)
     # Gradio paths: one browser, one replica (its cookie), before and after.
     for browser in report["browsers"]:
         # (the replica that answered: the last address when nginx first found the dead one refusing)
@@ -158,6 +170,9 @@ def test_two_replicas_behind_nginx_lose_nothing_when_one_dies(pg_module_database
     assert all(row["status"] in ("succeeded", "failed") and row["attempts"] == 1 for row in generations.values())
     for generation_id, row in generations.items():
         kinds = stack.transaction_kinds(generation_id)
+        if row["is_demo"]:  # the browser's free demo: never charged
+            assert kinds == [] and row["status"] == "succeeded", (row, kinds)
+            continue
         assert kinds == (["charge"] if row["status"] == "succeeded" else ["charge", "refund"]), (row, kinds)
         assert len(row["image_keys"]) == (row["variants"] if row["status"] == "succeeded" else 0)
     assert worker_finished == len(generations)
@@ -167,6 +182,38 @@ def test_two_replicas_behind_nginx_lose_nothing_when_one_dies(pg_module_database
               f"replica {len(failed)}, lost 0; generations accepted {len(accepted)}, in the database "
               f"{len(generations)}, finished by the workers {int(worker_finished)}; per replica {dict(upstreams)}; "
               f"{report['seconds']:.1f} s")
+
+
+def _ui_flow_in_chromium(url: str, prefix: Path) -> dict:
+    """A visitor's browser through the proxy while both replicas are up: the page loads, the free demo design is
+    ordered and polled to its picture through Gradio's queue (join + event stream, which only work when they reach
+    the same replica) and a worker."""
+    from playwright.sync_api import expect, sync_playwright
+
+    requests = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"], headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ru-RU")
+            context.set_default_timeout(60_000)
+            page = context.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(url + "/")
+            page.locator("#demo-prompt textarea").fill("двухъярусный торт с мастикой и ягодами")
+            page.locator("#demo-create").click()
+            expect(page.locator("#demo-gallery img").first).to_be_visible(timeout=150_000)
+            page.screenshot(path=str(prefix / "ui-through-nginx.png"))
+            cookie = next(c["value"] for c in context.cookies() if c["name"] == "tortodelova_route")
+            keep = os.environ.get("TORTODELOVA_DRILL_ARTIFACTS")
+            if keep:
+                Path(keep).mkdir(parents=True, exist_ok=True)
+                shutil.copy(prefix / "ui-through-nginx.png", Path(keep) / "ui-through-nginx.png")
+        finally:
+            browser.close()
+    assert any("/gradio_api/queue/join" in request for request in requests), requests[-10:]
+    return {"cookie": cookie, "requests": sum(1 for request in requests if request.startswith(url))}
 
 
 def _keep_artifacts(web: str, workers: list[str]) -> None:
