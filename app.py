@@ -3,6 +3,8 @@ in-process worker, images on disk, models under ./models).
 
     python app.py [--host 127.0.0.1] [--port 8000] [--share] [--offline] [--no-worker]
     python app.py migrate                      apply database migrations
+    python app.py backup DIR                   database (pg_dump / SQLite online backup) + every stored image into DIR
+    python app.py restore DIR                  into a fresh instance (empty database and store), checked
     python app.py create-admin EMAIL [--password P] [--promote]   create an admin (--promote: make an existing
                                                account admin; with --password its old password and sessions end)
 """
@@ -71,9 +73,10 @@ def serve(args) -> int:
         from tortodelova.server.http_protocol import HeaderTimeoutProtocol
 
         # Heads must arrive within HEADER_TIMEOUT_SECONDS; idle keep-alive connections close after 5 s; a request
-        # head (line and headers) over 16 KiB is refused by the parser (h11 limit when h11 is used).
+        # head (line and headers) over 16 KiB is refused by the parser (h11 limit when h11 is used). log_config=None:
+        # the structured logging set up above stays (issue 24).
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=HeaderTimeoutProtocol,
-                    timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024)
+                    timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024, log_config=None)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
@@ -130,8 +133,24 @@ def cmd_create_admin(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from tortodelova.backup import BackupError, backup, restore
+    from tortodelova.config import get_settings
+
+    os.umask(0o077)  # the copy holds every account: the operator's only
+    settings = get_settings()
+    try:
+        report = (backup if args.command == "backup" else restore)(settings, args.dir)
+    except BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    done = "Резервная копия создана" if args.command == "backup" else "Восстановлено"
+    print(f"{done}: {args.dir} — база {report.database} ({', '.join(f'{k} {v}' for k, v in report.rows.items())}), "
+          f"{report.objects} объектов ({report.bytes} байт) в хранилище {report.storage}, {report.seconds:.1f} с")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="app.py", description="tortodelova — дизайны тортов по описанию")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -146,11 +165,25 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--promote", action="store_true",
                        help="назначить администратором уже зарегистрированный аккаунт (с --password его прежний "
                             "пароль и сессии перестают действовать)")
+    for name, text in (("backup", "резервная копия: база данных и все изображения в папку DIR"),
+                       ("restore", "восстановить копию из DIR в новый экземпляр (пустые база и хранилище)")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("dir")
     args = parser.parse_args(argv)
+    from tortodelova.config import get_settings
+    from tortodelova.observability.logs import configure_logging
+
+    try:
+        production = get_settings().is_production
+    except Exception:  # noqa: BLE001 - invalid settings are reported by the command itself
+        production = False
+    configure_logging(production=production)
     if args.command == "migrate":
         return cmd_migrate(args)
     if args.command == "create-admin":
         return cmd_create_admin(args)
+    if args.command in ("backup", "restore"):
+        return cmd_backup(args)
     return serve(args)
 
 

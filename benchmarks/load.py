@@ -219,6 +219,7 @@ class App:
                if not key.startswith(("TORTODELOVA_", "DATABASE_", "REDIS_", "S3_", "QUEUE_"))}
         env.update({
             "TORTODELOVA_ENV": "production", "JWT_SECRET": secrets.token_hex(32),
+            "PUBLIC_URL": "https://load.example.test",  # required in production since issue 10
             "DATA_DIR": str(self.workdir / "data"), "MODELS_DIR": str(self.args.models_dir or tiny_models_dir()),
             "QUEUE_NAME": f"load-{uuid.uuid4().hex[:8]}", "PYTHONUNBUFFERED": "1",
         })

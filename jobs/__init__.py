@@ -15,8 +15,10 @@ def _build():
         from jobs.tasks import make_huey, register_tasks
         from tortodelova.config import get_settings
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from tortodelova.observability.logs import configure_logging
+
         settings = get_settings()
+        configure_logging(production=settings.is_production, level=logging.INFO)
         huey = make_huey(settings)
         _built["huey"] = huey
         _built["tasks"] = register_tasks(huey, settings)

@@ -20,6 +20,8 @@ from redis.exceptions import RedisError
 from tortodelova.config import Settings
 from tortodelova.errors import ServiceUnavailable
 from tortodelova.generation.translation import Translation, TranslationInput
+from tortodelova.observability import metrics
+from tortodelova.observability.logs import bind_request_id, current_request_id, request_id_var
 from tortodelova.pipeline.errors import PipelineError
 
 logger = logging.getLogger(__name__)
@@ -102,8 +104,13 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
             return holder["ctx"]
 
     @huey.task(retries=0)
-    def run_generation(generation_id: str) -> str:
-        return worker.run(worker_context(), generation_id)
+    def run_generation(generation_id: str, request_id: str | None = None) -> str:
+        # The submission's request id travels with the id: the job's log lines carry it (issue 24).
+        token = bind_request_id(request_id)
+        try:
+            return worker.run(worker_context(), generation_id)
+        finally:
+            request_id_var.reset(token)
 
     @huey.task(retries=0, priority=TRANSLATE_PRIORITY)
     def translate(item: TranslationInput) -> Translation | PipelineError:
@@ -130,6 +137,7 @@ def register_tasks(huey: Huey, settings: Settings, *, context_factory=None, swee
 
     @huey.on_startup()
     def load_models() -> None:
+        serve_worker_metrics(settings)
         load_models_at_start(settings, worker_context)
 
     tasks = Tasks(huey=huey, run_generation=run_generation, translate=translate, sweep=sweep,
@@ -176,6 +184,18 @@ def die_with_parent_process() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent.pid:  # the master died before the line above took effect
         os.kill(os.getpid(), signal.SIGKILL)
+def serve_worker_metrics(settings: Settings) -> None:
+    """Each worker process serves its own metrics (job stages, failures, model load, steps, memory) on
+    WORKER_METRICS_PORT, behind METRICS_TOKEN; off when either is unset. The embedded worker (a thread of the web
+    process) has nothing to serve: its metrics are the web process's /metrics."""
+    metrics.register_gpu_collector()
+    if settings.worker_metrics_port is None or not settings.metrics_token or not settings.redis_url:
+        return
+    try:
+        metrics.serve_worker(port=settings.worker_metrics_port, token=settings.metrics_token,
+                             host=settings.worker_metrics_host)
+    except OSError:
+        logger.exception("could not serve worker metrics on port %s", settings.worker_metrics_port)
 
 
 def load_models_at_start(settings: Settings, worker_context) -> None:
@@ -202,7 +222,7 @@ class HueyQueue:
         self.translate_in_process = translate_in_process
 
     def enqueue_generation(self, generation_id: str) -> None:
-        self.tasks.run_generation(generation_id)
+        self.tasks.run_generation(generation_id, current_request_id())
 
     def enqueue_mail(self, letter) -> None:
         """`tortodelova.mail.post` hands letters here when a mail server is configured (plain strings only)."""

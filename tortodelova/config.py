@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     # Password-reset and confirmation-resend requests per address and per client (`limits` syntax).
     mail_account_limit: str = "5 per hour"
     mail_client_limit: str = "30 per hour"
+    # Operations (issue 24): /metrics only with `Authorization: Bearer <METRICS_TOKEN>` (absent when unset); each
+    # Huey worker process serves its own metrics on WORKER_METRICS_PORT (off when unset, or without a token).
+    metrics_token: str | None = None
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "0.0.0.0"
 
     @model_validator(mode="after")
     def _refuse_weak_production_secret(self) -> "Settings":

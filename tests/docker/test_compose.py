@@ -28,7 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
 COMPOSE_FILE = DOCKER / "docker-compose.yml"
-OVERRIDES = [DOCKER / f"docker-compose.{name}.yml" for name in ("gpus", "cpu", "s3")]
+OVERRIDES = [DOCKER / f"docker-compose.{name}.yml" for name in ("gpus", "cpu", "s3", "scale")]
 ENV_EXAMPLE = DOCKER / ".env.example"
 
 CORE_SERVICES = {"app", "worker", "postgres", "redis", "minio"}
@@ -139,7 +139,7 @@ def services(compose) -> dict:
 
 
 # ------------------------------------------------------------------------------- validation by Docker Compose itself
-@pytest.mark.parametrize("overrides", [[], *[[path] for path in OVERRIDES]], ids=["base", "gpus", "cpu", "s3"])
+@pytest.mark.parametrize("overrides", [[], *[[path] for path in OVERRIDES]], ids=["base", "gpus", "cpu", "s3", "scale"])
 def test_compose_config_validates_with_env_example(overrides):
     files = [arg for path in [COMPOSE_FILE, *overrides] for arg in ("-f", path.name)]
     result = run_compose([*files, "--profile", "setup", "config", "--quiet"], ENV_EXAMPLE)

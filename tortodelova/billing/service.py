@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tortodelova.accounts.models import User
 from tortodelova.billing.models import Transaction
 from tortodelova.errors import Conflict, InsufficientCredits, InvalidInput, NotFound, SelfTopupDisabled
+from tortodelova.observability import metrics
 from tortodelova.validation import parse_int as _parse_int
 
 DEPOSIT_MIN, DEPOSIT_MAX = 1, 10_000
@@ -53,10 +54,12 @@ def apply(
 
 
 def charge(*, session: Session, user_id: int, cost: int, generation_id: str, description: str) -> Transaction:
-    return apply(
+    row = apply(
         session=session, user_id=user_id, amount=-cost, kind="charge", description=description,
         generation_id=generation_id, actor="user",
     )
+    metrics.CREDITS_CHARGED.inc(cost)
+    return row
 
 
 def refund(*, session: Session, generation_id: str, reason: str) -> Transaction | None:
@@ -69,12 +72,14 @@ def refund(*, session: Session, generation_id: str, reason: str) -> Transaction 
         return None
     try:
         with session.begin_nested():
-            return apply(
+            row = apply(
                 session=session, user_id=charged.user_id, amount=-charged.amount, kind="refund",
                 description=reason, generation_id=generation_id,
             )
     except IntegrityError:
         return None
+    metrics.CREDITS_REFUNDED.inc(row.amount)
+    return row
 
 
 def parse_int(value, *, low: int, high: int, what: str) -> int:

@@ -15,6 +15,7 @@ from tortodelova.db import utcnow
 from tortodelova.errors import ServiceUnavailable
 from tortodelova.generation.models import Generation
 from tortodelova.generation.queue import JobQueue
+from tortodelova.observability.logs import current_request_id
 from tortodelova.vocabulary import SIZES
 
 logger = logging.getLogger(__name__)
@@ -24,11 +25,12 @@ QUEUE_DOWN = "Очередь заданий недоступна, кредиты
 def queued_row(*, user_id: str | None, prompt_ru: str, style: str, size: str, quality: str, seeds: list[int],
                cost: int, **fields) -> Generation:
     """A new generation waiting for the worker: its pixel size from the size name, one variant per seed; `fields`:
-    the rest of the request (English prompt, image-to-image source, inscription, `is_demo`)."""
+    the rest of the request (English prompt, image-to-image source, inscription, `is_demo`). The row keeps the id of
+    the request that made it, so the worker's log lines carry it too."""
     dimensions = SIZES[size]
     return Generation(user_id=user_id, status="queued", prompt_ru=prompt_ru, style=style, size=size,
                       width=dimensions.width, height=dimensions.height, variants=len(seeds), quality=quality,
-                      seeds=seeds, cost=cost, enqueued_at=utcnow(), **fields)
+                      seeds=seeds, cost=cost, enqueued_at=utcnow(), request_id=current_request_id(), **fields)
 
 
 def enqueue_or_refund(*, session: Session, queue: JobQueue, generation: Generation) -> None:

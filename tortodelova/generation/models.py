@@ -67,6 +67,8 @@ class Generation(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The request id of the submission (issue 24): the web and worker log lines of this design share it.
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ShareLink(Base):

@@ -26,6 +26,7 @@ from tortodelova.generation.public import public_page, queue_positions, to_publi
 from tortodelova.generation.queue import JobQueue
 from tortodelova.generation.schemas import DemoCreate, GenerationRequest, TranslateRequest, parse_request
 from tortodelova.generation.translation import TranslationInput
+from tortodelova.observability import metrics
 from tortodelova.vocabulary import SEED_MAX, STATUS_TITLES
 from tortodelova.pipeline.errors import PipelineError
 from tortodelova.storage import ImageStore, plain_image_key
@@ -121,6 +122,8 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
         session.rollback()
         raise
     enqueue_or_refund(session=session, queue=queue, generation=generation)
+    metrics.JOBS_SUBMITTED.labels(quality=generation.quality).inc()
+    logger.info("generation %s queued: %s, %s, %s credits", generation.id, generation.quality, generation.size, cost)
     return generation
 
 

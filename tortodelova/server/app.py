@@ -123,6 +123,10 @@ def request_limit(services: Services) -> int:
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None, ui: bool = True) -> FastAPI:
     settings = settings or (services.settings if services else get_settings())
+    if services is None:  # the process's entry point (`uvicorn ... --factory`): one log format, request ids
+        from tortodelova.observability.logs import configure_logging
+
+        configure_logging(production=settings.is_production)
     services = services or build_services(settings)
 
     @asynccontextmanager
@@ -155,6 +159,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["GET", "POST", "DELETE", "PATCH", "PUT"],
                        allow_headers=["Authorization", "Content-Type"], max_age=600)
+    from tortodelova import monitoring
+
+    monitoring.install(app, services)  # outermost: request id on every answer, metrics by route (issue 24)
     include_routers(app)
 
     if ui:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tortodelova.config import Settings
 from tortodelova.db import make_engine, make_sessionmaker
+from tortodelova.observability import metrics
 from tortodelova.pipeline.errors import ModelsMissing
 from tortodelova.storage import ImageStore, make_store
 
@@ -40,11 +41,12 @@ class Models:
                 from tortodelova.pipeline.models import TRANSLATOR_DIR
                 from tortodelova.pipeline.translator import Translator
 
-                self._translator = Translator.from_pretrained(self.settings.models_dir / TRANSLATOR_DIR)
-                # The glossary's morphology dictionaries and matcher load here, not on the first chef's prompt.
-                from tortodelova.pipeline import glossary
+                with metrics.timed_load("translator"):
+                    self._translator = Translator.from_pretrained(self.settings.models_dir / TRANSLATOR_DIR)
+                    # The glossary's morphology dictionaries and matcher load here, not on the first chef's prompt.
+                    from tortodelova.pipeline import glossary
 
-                glossary.warm_up()
+                    glossary.warm_up()
             return self._translator
 
     @property
@@ -55,9 +57,10 @@ class Models:
                 from tortodelova.pipeline.generator import CakeGenerator
 
                 # Settings (including a .env file or a test's Settings object) choose the backend, not only env vars.
-                self._generator = CakeGenerator.from_pretrained(
-                    self.settings.models_dir, backend=self.settings.generation_backend,
-                    int8=self.settings.openvino_int8)
+                with metrics.timed_load("generator"):
+                    self._generator = CakeGenerator.from_pretrained(
+                        self.settings.models_dir, backend=self.settings.generation_backend,
+                        int8=self.settings.openvino_int8)
             return self._generator
 
     @property

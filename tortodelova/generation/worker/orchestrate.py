@@ -15,6 +15,8 @@ from tortodelova.generation.worker import storing
 from tortodelova.generation.worker.claim import Heartbeat, batch_limit, claim, claim_partners
 from tortodelova.generation.worker.postprocess import postprocess
 from tortodelova.generation.worker.progress import Progress, note_cancels, set_progress
+from tortodelova.observability import metrics
+from tortodelova.observability.logs import current_request_id, request_id_var
 from tortodelova.pipeline import prompts
 from tortodelova.pipeline.errors import GenerationCancelled, PipelineError
 from tortodelova.pipeline.lettering import Inscription  # the lettering to draw (request or quoted text)
@@ -49,6 +51,9 @@ class Job:
     # encode/denoise/decode (the generator; denoise includes the step callbacks), callbacks (previews, progress,
     # cancel checks), postprocess, store (PNG + object store), finish.
     timings: dict[str, float] = field(default_factory=dict)
+    steps: int | None = None  # denoising steps of the batch (for the per-step time metric)
+    failure: str | None = None  # why it failed, one of metrics.FAILURE_REASONS
+
 
     @property
     def id(self) -> str:
@@ -62,11 +67,21 @@ class Job:
 def run(ctx: WorkerContext, generation_id: str) -> str:
     """Run this generation (and, on a GPU, up to BATCH_MAX_JOBS-1 queued look-alikes in the same batch) to a final
     state. Returns this generation's final status ("skipped" when it was not queued any more)."""
+    started = time.perf_counter()
     with session_scope(ctx.session_factory) as session:
         lead = claim(session=session, generation_id=generation_id, worker=ctx.name)
     if lead is None:
         logger.info("generation %s is not queued any more; skipping", generation_id)
         return "skipped"
+    token = request_id_var.set(current_request_id() or lead.request_id)  # a re-queued job: the row's id
+    try:
+        return _run_claimed(ctx, lead, generation_id, started)
+    finally:
+        request_id_var.reset(token)
+
+
+def _run_claimed(ctx, lead: Generation, generation_id: str, started: float) -> str:
+    logger.info("generation %s claimed by %s (attempt %s)", lead.id, ctx.name, lead.attempts)
     # Beat from the moment the job is ours: loading the models below may take longer than STALE_AFTER_SECONDS.
     with Heartbeat(ctx, [lead.id]) as heartbeat:
         try:
@@ -74,7 +89,10 @@ def run(ctx: WorkerContext, generation_id: str) -> str:
         except Exception as exc:
             logger.exception("models failed to load for generation %s", lead.id)
             message = exc.message_ru if isinstance(exc, PipelineError) else FAILED_MESSAGE
-            return storing.finish(ctx, lead.id, message)
+            status = storing.finish(ctx, lead.id, message)
+            metrics.observe_job(status=status, timings={}, reason="models_unavailable",
+                                duration=time.perf_counter() - started)
+            return status
         with session_scope(ctx.session_factory) as session:
             partners = claim_partners(session=session, lead=lead, worker=ctx.name,
                                       limit=batch_limit(ctx.settings, generator) - 1)
@@ -85,7 +103,15 @@ def run(ctx: WorkerContext, generation_id: str) -> str:
         for generation in [lead, *partners]:
             jobs.append(Job(generation=generation, first=first))
             first += len(generation.seeds)
-        return run_jobs(ctx, jobs)[generation_id]
+        statuses = run_jobs(ctx, jobs)
+        for job in jobs:
+            if job.generation.started_at and job.generation.enqueued_at:
+                metrics.JOB_QUEUE_WAIT.observe(
+                    max(0.0, (job.generation.started_at - job.generation.enqueued_at).total_seconds()))
+            metrics.observe_job(status=statuses[job.id], timings=job.timings, steps=job.steps,
+                                quality=job.generation.quality, reason=job.failure,
+                                duration=time.perf_counter() - started)
+        return statuses[generation_id]
 
 
 def run_jobs(ctx: WorkerContext, jobs: list[Job]) -> dict[str, str]:
@@ -95,9 +121,13 @@ def run_jobs(ctx: WorkerContext, jobs: list[Job]) -> dict[str, str]:
         return {job.id: storing.finish(ctx, job.id, CANCELLED_MESSAGE, status="cancelled") for job in jobs}
     except PipelineError as exc:
         logger.warning("generations %s failed: %s", [job.id for job in jobs], exc.message_ru)
+        for job in jobs:
+            job.failure = "pipeline_error"
         return {job.id: storing.finish(ctx, job.id, exc.message_ru) for job in jobs}
     except Exception:
         logger.exception("generations %s failed", [job.id for job in jobs])
+        for job in jobs:
+            job.failure = "internal_error"
         return {job.id: storing.finish(ctx, job.id, FAILED_MESSAGE) for job in jobs}
     return {job.id: finish_job(ctx, job, result) for job in jobs}
 
@@ -116,14 +146,17 @@ def finish_job(ctx: WorkerContext, job: Job, result: ImageResult) -> str:
         return storing.finish_succeeded(ctx, job)
     except ServiceUnavailable as exc:
         logger.warning("generation %s: dependency down: %s", job.id, exc.message)
+        job.failure = "storage_unavailable"
         storing.cleanup(ctx, job.stored + job.plain_stored)
         return storing.finish(ctx, job.id, STORAGE_FAILED_MESSAGE)
     except PipelineError as exc:
         logger.warning("generation %s failed after generating: %s", job.id, exc.message_ru)
+        job.failure = "pipeline_error"
         storing.cleanup(ctx, job.stored + job.plain_stored)
         return storing.finish(ctx, job.id, exc.message_ru)
     except Exception:
         logger.exception("generation %s failed while storing", job.id)
+        job.failure = "internal_error"
         storing.cleanup(ctx, job.stored + job.plain_stored)
         return storing.finish(ctx, job.id, FAILED_MESSAGE)
 
@@ -221,6 +254,7 @@ def generate(ctx: WorkerContext, jobs: list[Job]) -> ImageResult:
     note_cancels(ctx, jobs)
     for job in jobs:
         job.timings.update(prepare=prepared, **result.timings, callbacks=progress.seconds)
+        job.steps = getattr(result, "steps", None)
     if all(job.cancelled for job in jobs):
         raise GenerationCancelled()
     return result

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from tortodelova.db import session_scope, utcnow
 from tortodelova.generation import lifecycle
 from tortodelova.generation.models import Generation
+from tortodelova.observability import metrics
 
 if TYPE_CHECKING:  # types only
     from tortodelova.generation.worker.context import WorkerContext
@@ -39,6 +40,7 @@ def _repair_stale(session, settings, now, enqueue, report) -> None:
                 report["requeued"].append(generation.id)
         elif lifecycle.finish_failed(session=session, generation_id=generation.id, error=WORKER_DIED):
             report["failed"].append(generation.id)
+            metrics.JOB_FAILURES.labels(reason="stale").inc()
 
 
 def _reenqueue_lost(session, settings, now, pending_ids, enqueue, report) -> None:
