@@ -1,7 +1,7 @@
 """operations: the request id of a generation's submission
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-06
 
 - `generations.request_id`: the `X-Request-ID` of the request that submitted the design; the worker binds it to the
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
