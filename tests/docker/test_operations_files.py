@@ -87,3 +87,8 @@ def test_nginx_config_routes_gradio_sticky_and_api_round_robin():
     for location, upstream in (("location /api/", "tortodelova_api"), ("location / {", "tortodelova_ui")):
         assert f"proxy_pass http://{upstream};" in conf.split(location)[1].split("}")[0]
     assert "proxy_set_header X-Request-ID $tortodelova_request_id;" in conf
+    # nginx: a location with its own proxy_set_header inherits none of the server's (Host, X-Request-ID lost).
+    blocks = re.findall(r"\n\s+location [^{]+\{([^}]*)\}", conf)
+    assert len(blocks) >= 5
+    for block in blocks:
+        assert "proxy_set_header" not in block, block
