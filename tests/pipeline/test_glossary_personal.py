@@ -3,7 +3,8 @@ words no glossary knew (`misses`)."""
 import pytest
 
 from tortodelova.pipeline import glossary
-from tortodelova.pipeline.glossary import PersonalGlossary, find_terms, misses, prepare_source
+from tortodelova.pipeline.glossary import PersonalGlossary, find_terms, prepare_source
+from tortodelova.pipeline.glossary_misses import misses
 from tortodelova.pipeline.translator import Translator
 
 MINE = PersonalGlossary(key="7:1", items=(

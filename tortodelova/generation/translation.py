@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tortodelova.pipeline import glossary, prompts
+from tortodelova.pipeline import glossary, glossary_misses, prompts
 
 INSCRIPTION_ONLY_PROMPT = "an elegant celebration cake"
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
@@ -68,7 +68,7 @@ def translate_all(translator, inputs: list[TranslationInput]) -> list[Translatio
             setattr(result, attribute, translation.prompt_en)
             if attribute == "prompt_en":
                 result.terms = [{"ru": t.ru, "en": t.en, "personal": t.personal} for t in translation.terms]
-                result.misses = glossary.misses(text, translation.prompt_en, terms)
+                result.misses = glossary_misses.misses(text, translation.prompt_en, terms)
     return results
 
 
