@@ -20,9 +20,10 @@ SIZES: dict[str, Size] = {
     "portrait": Size("portrait", "Портрет 512×768", 512, 768),
     "landscape": Size("landscape", "Альбом 768×512", 768, 512),
 }
-QUALITIES = {"standard": "Качественно", "fast": "Быстро"}
+QUALITIES = {"standard": "Качественно", "fast": "Быстро", "draft": "Черновик"}
 
-# Standard 512×512 costs 10 credits, as in the original service; the larger sizes 15; fast quality half (rounded up).
+# Standard 512×512 costs 10 credits, as in the original service; the larger sizes 15; fast quality half (rounded up),
+# draft half of fast (rounded up): 3 credits for a square, 4 for the larger sizes.
 STANDARD_PRICE = {"square": 10, "portrait": 15, "landscape": 15}
 
 
@@ -32,7 +33,10 @@ def price_per_image(size: str, quality: str) -> int:
     if quality not in QUALITIES:
         raise InvalidInput(f"Неизвестное качество «{quality}»: выберите одно из {', '.join(QUALITIES)}")
     base = STANDARD_PRICE[size]
-    return base if quality == "standard" else -(-base // 2)
+    if quality == "standard":
+        return base
+    fast = -(-base // 2)
+    return fast if quality == "fast" else -(-fast // 2)
 
 
 def price(*, size: str, quality: str, variants: int) -> int:
