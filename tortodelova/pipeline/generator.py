@@ -153,7 +153,7 @@ class CakeGenerator:
             int8 = int8 or os.environ.get("OPENVINO_INT8", "off")
             pipe, taesd = load_pipeline(models_dir, precision=precision, threads=physical_cores(), int8=int8,
                                         vae_dtype=dtype, lora=openvino_lora)  # fmt: skip
-            adapters = pipe.unet.adapters
+            adapters = pipe.unet.adapters + tuple(pipe.unet.fused)
             kwargs.setdefault("preview_decoder", "linear")
             return cls(pipe, taesd=taesd, lcm_adapter=LCM_ADAPTER if LCM_ADAPTER in adapters else None,
                        draft_adapter=DRAFT_ADAPTER if DRAFT_ADAPTER in adapters else None,
