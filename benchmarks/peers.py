@@ -79,11 +79,19 @@ def run_in_venv(models_dir: Path, *, rows, steps: int, threads: int | None, venv
 
 def export(models_dir: Path) -> Path:
     """optimum-intel's OpenVINO export of the random DreamShaper folder (once), and TAESD's decoder as an IR."""
-    import torch
+    import fcntl
 
     target = models_dir / EXPORT_DIR
-    if (target / "done").is_file():
-        return target
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".lock", "w") as lock:  # one export at a time (a second caller waits, then finds it done)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "done").is_file():
+            _export(models_dir, target)
+    return target
+
+
+def _export(models_dir: Path, target: Path) -> None:
+    import torch
     from diffusers import AutoencoderTiny, StableDiffusionPipeline
     from optimum.exporters.openvino import export_from_model
 
@@ -110,7 +118,6 @@ def export(models_dir: Path) -> Path:
         model = ov.convert_model(Decoder(taesd).eval(), example_input={"latent": torch.randn(1, 4, 64, 64)})
     ov.save_model(model, target / "taesd" / "model.xml")
     (target / "done").write_text(f"{time.perf_counter() - started:.1f}")
-    return target
 
 
 class StepClock:
