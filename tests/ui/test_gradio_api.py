@@ -38,6 +38,8 @@ USER = {
     # «Для заказчика» (issue 12: tortodelova/ui/card.py, lettering.py, reference.py)
     "baker_show", "baker_pick", "lettering_preview", "lettering_apply", "card_pdf", "card_png", "profile_save",
     "reference_create", "profile_open", "profile_save_header",
+    # «Доработать» a draft (issue 20)
+    "create_refine_fast", "create_refine_standard",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
@@ -460,3 +462,31 @@ def test_profile_from_the_account_header(live_app, client):
     with live_app.services.session_factory() as session:
         user = session.get(User, _user_id(live_app, "header-profile@example.com"))
         assert (user.display_name, user.contact) == ("Кондитерская «Ваниль»", "@vanil_cakes")
+
+
+def test_draft_then_refine_it_in_standard(live_app):
+    """«Черновик» (issue 20): priced at 3 credits a square image, two 1-step images; «Доработать: качественно» on the
+    selected one makes one standard image from it with its seed, charged at the standard price."""
+    client = Client(live_app.url, verbose=False, download_files=False)
+    live_app.user("drafter@example.com", "drafter-password-1", credits=100)
+    token = client.predict("drafter@example.com", "drafter-password-1", {"guest": None}, api_name="/login")[0]
+    assert "6 кредитов" in client.predict("square", "draft", 2, api_name="/price")
+
+    client.predict(token, "Торт с малиной и безе", "classic", "square", 2, "draft", "314", "", "",
+                   api_name="/create_generate")
+    status_html, gallery = wait_for_job(client, token)[:2]
+    assert 'data-status="succeeded"' in status_html and len(gallery) == 2
+    user_id = _user_id(live_app, "drafter@example.com")
+    with live_app.services.session_factory() as session:
+        draft = session.query(Generation).filter_by(user_id=user_id).one()
+        assert (draft.quality, draft.cost, draft.seeds) == ("draft", 6, [314, 315])
+
+    client.predict(token, api_name="/create_refine_standard")
+    status_html, gallery = wait_for_job(client, token)[:2]
+    assert 'data-status="succeeded"' in status_html and len(gallery) == 1
+    with live_app.services.session_factory() as session:
+        refined = session.query(Generation).filter_by(user_id=user_id).filter(Generation.id != draft.id).one()
+        assert (refined.quality, refined.cost, refined.seeds, refined.init_generation_id, refined.init_index,
+                refined.strength) == ("standard", 10, [314], draft.id, 0, 0.5)  # fmt: skip
+        assert refined.prompt_ru == draft.prompt_ru and refined.style == draft.style
+        assert billing.balance_of(session=session, user_id=user_id) == 130 - 6 - 10

@@ -76,8 +76,9 @@ class CakeGenerator:
     little each time and drifts the model over a long-lived worker. A disabled adapter costs nothing in standard mode
     (peft calls the base layer directly); in fast mode the rank-64 side branches cost more than they look: on a
     2-core Ice Lake in fp32 a step took 5.90 s with the adapter on (benchmarks.generation) against 4.48 s for the
-    plain UNet (benchmarks.unet_step), still small next to the 10× fewer UNet evaluations. (The OpenVINO backend
-    fuses the LoRA into a second UNet instead: faster steps, a second copy of the weights.)
+    plain UNet (benchmarks.unet_step), still small next to the 10× fewer UNet evaluations. The draft LoRA (Hyper-SD
+    1-step) is a second adapter on the same UNet, switched the same way. (The OpenVINO backend does the equivalent
+    in its graph: both LoRAs as branches of the one compiled UNet behind boolean inputs, see openvino_lora.)
     """
 
     def __init__(
