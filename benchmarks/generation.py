@@ -498,6 +498,24 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def lscpu() -> dict[str, str]:
+    """What lscpu says about the processor (model, family, vector units), for the committed JSON."""
+    import subprocess
+
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    wanted = ("Model name", "Vendor ID", "CPU family", "Model", "CPU(s)", "Thread(s) per core", "Hypervisor vendor",
+              "L2 cache", "L3 cache")  # fmt: skip
+    out = {key: fields[key] for key in wanted if key in fields}
+    flags = fields.get("Flags", "").split()
+    out["vector flags"] = " ".join(f for f in flags if f.startswith(("avx", "amx", "fma", "vnni")))
+    return out
+
+
 def openvino_version() -> str | None:
     try:
         import openvino
@@ -535,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
             return
         machine = {"cpu": cpu_name(), "cpus": os.cpu_count(), "torch": torch.__version__,
                    "threads": torch.get_num_threads(), "load_start": load_before, "load_end": os.getloadavg()[0],
-                   "openvino": openvino_version(), "complete": done,
+                   "openvino": openvino_version(), "complete": done, "lscpu": lscpu(),
                    "command": " ".join(["python -m benchmarks.generation", *(argv if argv is not None else sys.argv[1:])])}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine, "parameters": counts, "targets": check_targets(rows),
