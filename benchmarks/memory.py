@@ -15,11 +15,11 @@ kernel under memory pressure).
 """
 
 import argparse
-from pathlib import Path
 import json
 import resource
 import subprocess
 import sys
+from pathlib import Path
 
 from benchmarks.generation import DEFAULT_CACHE, NEGATIVE, PROMPT, build_models
 

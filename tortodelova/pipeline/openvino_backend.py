@@ -21,7 +21,15 @@ import numpy as np
 import torch
 
 from tortodelova.pipeline import openvino_cache as cache
-from tortodelova.pipeline.models import DRAFT_LORA_DIR, DRAFT_LORA_WEIGHTS, GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
+from tortodelova.pipeline.models import (
+    DRAFT_LORA_DIR,
+    DRAFT_LORA_WEIGHTS,
+    GENERATOR_DIR,
+    LCM_LORA_DIR,
+    LCM_LORA_WEIGHTS,
+    TAESD_DIR,
+    is_present,
+)
 
 logger = logging.getLogger(__name__)
 

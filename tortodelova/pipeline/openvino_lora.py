@@ -92,7 +92,8 @@ def _branch(ops, x, base_node, layer: LoraLayer):
     down = layer.down if layer.down.ndim == 4 else layer.down[:, :, None, None]
     up = layer.up if layer.up.ndim == 4 else layer.up[:, :, None, None]
     hidden = ops.convolution(x, ops.constant(down), attributes["strides"], attributes["pads_begin"],
-                             attributes["pads_end"], attributes["dilations"], attributes.get("auto_pad", "explicit"))  # fmt: skip
+                             attributes["pads_end"], attributes["dilations"],
+                             attributes.get("auto_pad", "explicit"))  # fmt: skip
     return ops.convolution(hidden, ops.constant(up), [1, 1], [0, 0], [0, 0], [1, 1])
 
 
