@@ -124,7 +124,9 @@ def test_draft_is_the_hyper_sd_lora_with_one_tcd_step_and_no_guidance(generator)
     result = generator(make_request(quality="draft", steps=None, seeds=[4, 5]))
     again = generator(make_request(quality="draft", steps=None, seeds=[5]))
     assert (result.steps, result.model) == (1, "dreamshaper-8+hyper-sd15-1step")
-    assert np.array_equal(np.asarray(result.images[1]), np.asarray(again.images[0]))
+    alone = np.asarray(again.images[0], dtype=np.int16)
+    assert np.abs(np.asarray(result.images[1], dtype=np.int16) - alone).max() <= 2  # batch-size rounding only
+    assert np.abs(np.asarray(result.images[0], dtype=np.int16) - alone).max() > 2  # another seed, another image
     # Without the Hyper-SD file the draft is two LCM steps; without either LoRA, six DPM++ steps.
     lcm_only = CakeGenerator(generator.pipe, taesd=generator.taesd, lcm_adapter="lcm")
     plain = CakeGenerator(generator.pipe, taesd=None)
