@@ -27,12 +27,12 @@ from pathlib import Path
 
 import torch
 
-from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, TAESD_DIR
+from tortodelova.pipeline.models import DRAFT_LORA_DIR, GENERATOR_DIR, LCM_LORA_DIR, TAESD_DIR
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CACHE = ROOT / ".cache" / "bench-models" / "sd15-random-v1"
+DEFAULT_CACHE = ROOT / ".cache" / "bench-models" / "sd15-random-v2"  # v2: + the draft (Hyper-SD) LoRA
 PROMPT = (
     "a delicate two-tier wedding cake with dusty rose fondant, fresh peonies and gold leaf, on a marble stand, "
     "professional food photography, soft studio light, high detail"
@@ -46,7 +46,12 @@ ROWS = (
     "fast+taesd-fp32", "standard-channels-last", "fast-fused", "standard-openvino", "fast+taesd-openvino",
     "standard-openvino-fp32", "fast+taesd-openvino-fp32", "standard-openvino-int8w", "fast+taesd-openvino-int8w",
     "standard-openvino-int8", "fast+taesd-openvino-int8",
+    "draft+taesd", "draft+taesd-openvino", "fast+taesd-openvino-fused", "standard-openvino-fused", "optimum-lcm+taesd",
+    "optimum-sd",
 )  # fmt: skip
+# Issue 20: "draft+taesd-openvino" is «Черновик» (Hyper-SD 1-step LoRA, TCD, TAESD) on the one UNet with run-time
+# LoRAs; "fast+taesd-openvino-fused" is fast as it ran before issue 20 (the LCM-LoRA fused into a second UNet), the
+# per-step baseline; "optimum-*" are the peers (benchmarks.peers, run in their own virtual environment).
 # "standard"/"fast+taesd" are the torch backend in the service's own dtype choice (bf16 on CPUs with
 # AMX/AVX512-BF16, else fp32); the -fp32 rows show what that choice is worth on this machine. "-openvino" rows run
 # the OpenVINO backend (what GENERATION_BACKEND=auto picks on a CPU) in the same precision choice; -int8w / -int8 are
@@ -69,6 +74,9 @@ CLIP_VIT_L14_TEXT = dict(
     max_position_embeddings=77, hidden_act="quick_gelu", projection_dim=768,
 )  # fmt: skip
 LCM_LORA_RANK = 64
+# Hyper-SD15-1step-lora.safetensors is 269 MB: twice the 135 MB of the rank-64 fp16 LCM-LoRA over the same kind of
+# module set, so rank 64 stored in fp32 or rank 128 in fp16; the random one takes the costlier reading (rank 128).
+DRAFT_LORA_RANK = 128
 FULL_MEASURE_STEPS = 6  # fast (LCM) schedules are short enough to always run in full
 
 
@@ -80,7 +88,7 @@ def build_models(models_dir: Path) -> dict:
     from diffusers import AutoencoderKL, AutoencoderTiny, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from tortodelova.pipeline.tiny import save_generator, save_lcm_lora, write_clip_tokenizer
+    from tortodelova.pipeline.tiny import save_draft_lora, save_generator, save_lcm_lora, write_clip_tokenizer
 
     print(f"building random SD 1.5 models in {models_dir} (once)...", flush=True)
     generator_dir = models_dir / GENERATOR_DIR
@@ -93,6 +101,8 @@ def build_models(models_dir: Path) -> dict:
     counts = {"unet": unet.num_parameters(), "vae": vae.num_parameters(), "text_encoder": text_encoder.num_parameters()}
     save_generator(generator_dir, unet=unet, vae=vae, text_encoder=text_encoder)
     counts["lcm_lora"] = save_lcm_lora(models_dir / LCM_LORA_DIR, unet, rank=LCM_LORA_RANK, init_std=1e-3)
+    unet = UNet2DConditionModel.from_pretrained(generator_dir / "unet", variant="fp16")  # one without an adapter
+    counts["draft_lora"] = save_draft_lora(models_dir / DRAFT_LORA_DIR, unet, rank=DRAFT_LORA_RANK, init_std=1e-3)
     taesd = AutoencoderTiny()
     taesd.save_pretrained(models_dir / TAESD_DIR)
     counts["taesd"] = taesd.num_parameters()
@@ -156,6 +166,8 @@ class Row:
     peak_gib: float
     extrapolated: bool
     speedup: float | None = None  # original's image_s / this image_s, same resolution and batch
+    load_s: float | None = None  # worker start: loading + compiling the generator (IR cache already converted)
+    first_s: float | None = None  # the first (1-step) image after that, at this quality: first-use compile, warm-up
 
 
 def unet_evals(scheduler, steps: int) -> int:
@@ -262,25 +274,34 @@ def run_quality(generator, name: str, *, quality: str, size, batch, steps: int |
     measured = sampling.steps if sampling.steps <= FULL_MEASURE_STEPS else steps
     request = ImageRequest(PROMPT, NEGATIVE, *size, seeds=list(range(42, 42 + batch)), quality=quality, steps=measured)
     # Warm-up at this quality and size (first-use compilation and allocations happen once per worker process).
+    started = time.perf_counter()
     generator(ImageRequest(PROMPT, NEGATIVE, *size, seeds=list(range(batch)), quality=quality, steps=1))
+    first_s = time.perf_counter() - started
     clock = StepClock(generator.device)
     with PeakMemory(generator.device) as memory:
         result = generator(request, callback=clock)
         png_s = encode_pngs(result.images)
     evals = unet_evals(generator.schedulers[sampling.scheduler], sampling.steps)
     dtype = generator.dtype if generator.backend == "torch" else generator.backend.split("-")[1]
-    return make_row(name, device=generator.device, dtype=dtype, size=size, batch=batch,
-                    scheduler=result.scheduler, steps=sampling.steps, evals=evals, clock=clock, timings=result.timings,
-                    png_s=png_s, peak=memory.peak, backend=generator.backend)  # fmt: skip
+    row = make_row(name, device=generator.device, dtype=dtype, size=size, batch=batch,
+                   scheduler=result.scheduler, steps=sampling.steps, evals=evals, clock=clock, timings=result.timings,
+                   png_s=png_s, peak=memory.peak, backend=generator.backend)  # fmt: skip
+    row.load_s, row.first_s = getattr(generator, "load_s", None), first_s
+    return row
 
 
-def load_generator(models_dir: Path, device: str, dtype, backend: str = "torch", int8: str = "off"):
+def load_generator(models_dir: Path, device: str, dtype, backend: str = "torch", int8: str = "off",
+                   lora: str = "runtime"):
     from tortodelova.pipeline.generator import CakeGenerator
 
+    started = time.perf_counter()
     generator = CakeGenerator.from_pretrained(models_dir, device=device, dtype=dtype, sizes=None, backend=backend,
-                                              int8=int8)  # fmt: skip
+                                              int8=int8, openvino_lora=lora)  # fmt: skip
+    generator.load_s = time.perf_counter() - started
     if int8 != "off":
         generator.backend += "-int8w" if int8 == "weights" else "-int8"
+    if lora == "fused":
+        generator.backend += "-fused"
     return generator
 
 
@@ -290,12 +311,12 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
     generators = {}
     default_dtype = None  # CakeGenerator's choice: bf16/fp16 on CUDA, bf16 on CPUs with AMX, else fp32
 
-    def generator_for(dtype, backend="torch", int8="off"):
-        key = f"{dtype}-{backend}-{int8}"
+    def generator_for(dtype, backend="torch", int8="off", lora="runtime"):
+        key = f"{dtype}-{backend}-{int8}-{lora}"
         if key not in generators:
             generators.clear()
             gc.collect()
-            generators[key] = load_generator(models_dir, device.type, dtype, backend, int8)
+            generators[key] = load_generator(models_dir, device.type, dtype, backend, int8, lora)
             if threads:
                 torch.set_num_threads(threads)
         return generators[key]
@@ -307,8 +328,10 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
             if threads:
                 torch.set_num_threads(threads)
             return run_original(models_dir, device=device, size=size, batch=batch, steps=steps)
-        if name in ("standard", "fast+taesd"):
-            quality = "standard" if name == "standard" else "fast"
+        if name.startswith("optimum-"):
+            return peer_row(name)
+        if name in ("standard", "fast+taesd", "draft+taesd"):
+            quality = name.split("+")[0]
             return run_quality(generator_for(default_dtype), name, quality=quality, size=size, batch=batch, steps=steps)
         if name == "fast":  # LCM-LoRA but the full VAE for the final decode
             from tortodelova.pipeline.generator import CakeGenerator
@@ -317,10 +340,11 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
             generator = CakeGenerator(base.pipe, taesd=None, lcm_adapter=base.lcm_adapter, sizes=None)
             return run_quality(generator, name, quality="fast", size=size, batch=batch, steps=steps)
         if "-openvino" in name:
-            quality = "standard" if name.startswith("standard") else "fast"
+            quality = name.split("+")[0].split("-")[0]
             dtype = torch.float32 if name.endswith("-fp32") else default_dtype
             int8 = {"int8w": "weights", "int8": "full"}.get(name.rsplit("-", 1)[1], "off")
-            generator = generator_for(dtype, "openvino", int8)
+            lora = "fused" if name.endswith("-fused") else "runtime"
+            generator = generator_for(dtype, "openvino", int8, lora)
             return run_quality(generator, name, quality=quality, size=size, batch=batch, steps=steps)
         if name.endswith(("-bf16", "-fp32")):
             quality = "standard" if name.startswith("standard") else "fast"
@@ -344,6 +368,20 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
             finally:
                 generator.pipe.unfuse_lora(components=["unet"])
         raise ValueError(f"unknown row {name!r}; rows are {ROWS}")
+
+    peers = {}
+
+    def peer_row(name: str) -> Row:
+        """The optimum-intel rows, all measured by one run of benchmarks.peers in its own venv (512x512 batch 1)."""
+        if not peers:
+            generators.clear()
+            gc.collect()
+            from benchmarks.peers import PEER_ROWS, run_in_venv
+
+            wanted = [row for row in PEER_ROWS if row in rows]
+            for found in run_in_venv(Path(models_dir), rows=wanted, steps=steps, threads=threads):
+                peers[found["name"]] = Row(**found)
+        return peers[name]
 
     results = []
     for size in sizes:
@@ -370,7 +408,8 @@ def run_rows(rows: list[str], *, models_dir, device, sizes, batches, steps, thre
 
 def format_table(rows: list[Row]) -> str:
     header = ("row", "backend", "device", "dtype", "size", "batch", "scheduler", "steps", "UNet evals", "encode s",
-              "denoise s run", "s/eval", "decode s", "png s", "s/image", "peak GiB", "vs original")  # fmt: skip
+              "denoise s run", "s/eval", "decode s", "png s", "s/image", "peak GiB", "vs original", "load s",
+              "1st image s")  # fmt: skip
     lines = []
     for row in rows:
         mark = "*" if row.extrapolated else ""
@@ -381,12 +420,16 @@ def format_table(rows: list[Row]) -> str:
             f"{row.png_s:.3f}",
             f"{row.image_s:.1f}{mark}", f"{row.peak_gib:.2f}",
             f"{row.speedup:.2f}x{mark}" if row.speedup is not None else "-",
+            f"{row.load_s:.1f}" if row.load_s is not None else "-",
+            f"{row.first_s:.1f}" if row.first_s is not None else "-",
         ))  # fmt: skip
     widths = [max(len(cell) for cell in column) for column in zip(header, *lines)]
     out = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in (header, *lines)]
     out.insert(1, "  ".join("-" * width for width in widths))
     out.append("s/image = (encode + UNet evals x s/eval + decode + png) / batch; s/eval = the fastest evaluation run "
-               "(other load on the machine only adds time)")  # fmt: skip
+               "(other load on the machine only adds time); load s = loading + compiling the generator (IR already "
+               "converted; the generator is shared by the rows of one backend, so it is reported on each); 1st image "
+               "s = the first 1-step image at this quality after loading (first-use compiles, warm-up)")  # fmt: skip
     if any(row.extrapolated for row in rows):
         out.append("* extrapolated: fewer UNet evaluations run than the configuration has; encode, decode and PNG "
                    "always measured")  # fmt: skip
@@ -413,6 +456,33 @@ def check_targets(rows: list[Row]) -> list[str]:
         if row.name.startswith("fast") and row.speedup is not None:
             lines.append(f"target: {row.name} >= 30x the original {where}: {row.speedup:.1f}x "
                          f"{'PASS' if row.speedup >= 30 else 'FAIL'}")  # fmt: skip
+    lines += check_issue20_targets(rows)
+    return lines
+
+
+def check_issue20_targets(rows: list[Row]) -> list[str]:
+    """Issue 20 (512x512 batch 1, same run): our fast >= 1.2x optimum-intel's LCM pipeline and our standard >= 1.2x
+    its SD pipeline per image; draft <= 0.5x our fast; per UNet evaluation the run-time LoRA UNet <= 1.1x the fused
+    (pre-issue-20) one, standard and fast."""
+    by = {row.name: row for row in rows if (row.resolution, row.batch) == ("512x512", 1)}
+    lines = []
+
+    def line(text, value, ok):
+        lines.append(f"target: {text}: {value} {'PASS' if ok else 'FAIL'}")
+
+    pairs = (("fast+taesd-openvino", "optimum-lcm+taesd"), ("standard-openvino", "optimum-sd"))
+    for ours, peer in pairs:
+        if ours in by and peer in by:
+            ratio = by[peer].image_s / by[ours].image_s
+            line(f"{ours} >= 1.2x faster than {peer} per image", f"{ratio:.2f}x", ratio >= 1.2)
+    if "draft+taesd-openvino" in by and "fast+taesd-openvino" in by:
+        ratio = by["draft+taesd-openvino"].image_s / by["fast+taesd-openvino"].image_s
+        line("draft+taesd-openvino <= 0.5x fast+taesd-openvino per image", f"{ratio:.2f}x", ratio <= 0.5)
+    for ours in ("fast+taesd-openvino", "standard-openvino"):
+        fused = f"{ours}-fused"
+        if ours in by and fused in by:
+            ratio = by[ours].step_s / by[fused].step_s
+            line(f"{ours} s/eval <= 1.1x {fused} (one UNet, run-time LoRA)", f"{ratio:.2f}x", ratio <= 1.1)
     return lines
 
 
@@ -426,6 +496,24 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def lscpu() -> dict[str, str]:
+    """What lscpu says about the processor (model, family, vector units), for the committed JSON."""
+    import subprocess
+
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    wanted = ("Model name", "Vendor ID", "CPU family", "Model", "CPU(s)", "Thread(s) per core", "Hypervisor vendor",
+              "L2 cache", "L3 cache")  # fmt: skip
+    out = {key: fields[key] for key in wanted if key in fields}
+    flags = fields.get("Flags", "").split()
+    out["vector flags"] = " ".join(f for f in flags if f.startswith(("avx", "amx", "fma", "vnni")))
+    return out
 
 
 def openvino_version() -> str | None:
@@ -465,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
             return
         machine = {"cpu": cpu_name(), "cpus": os.cpu_count(), "torch": torch.__version__,
                    "threads": torch.get_num_threads(), "load_start": load_before, "load_end": os.getloadavg()[0],
-                   "openvino": openvino_version(), "complete": done,
+                   "openvino": openvino_version(), "complete": done, "lscpu": lscpu(),
                    "command": " ".join(["python -m benchmarks.generation", *(argv if argv is not None else sys.argv[1:])])}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine, "parameters": counts, "targets": check_targets(rows),

@@ -17,11 +17,16 @@ SEED_MAX = 2**32 - 1
 MAX_VARIANTS = 4
 STRENGTH_RANGE = (0.2, 0.9)
 STRENGTH_DEFAULT = 0.6
+# «Доработать» (a draft re-rendered in fast or standard from the draft picture, same seed): SDEdit's finding (Meng et
+# al. 2021) is that starting from t0 in about [0.3, 0.6] of the schedule keeps the layout and colours of the guide
+# while the model redraws the detail; 0.5 is the middle of that band, below the 0.6 of «Похожий дизайн» (a variation
+# may move further), and the few-step draft has the tiers, shape and palette right but soft detail.
+REFINE_STRENGTH = 0.5
 INSCRIPTION_MAX_CHARS = 40
 ID_MAX_CHARS = 64  # generation and upload ids are UUIDs; anything longer is not ours
 
 SizeName = Literal["square", "portrait", "landscape"]
-QualityName = Literal["fast", "standard"]
+QualityName = Literal["draft", "fast", "standard"]
 FontName = Literal["script", "serif", "sans"]
 ColorName = Literal["gold", "white", "chocolate", "pink", "black"]
 PositionName = Literal["plaque", "top", "center", "bottom"]
@@ -60,7 +65,7 @@ SIZES: dict[str, Size] = {
     "portrait": Size("portrait", "Портрет", 512, 768),
     "landscape": Size("landscape", "Альбом", 768, 512),
 }
-QUALITY_TITLES = {"fast": "Быстро", "standard": "Качественно"}
+QUALITY_TITLES = {"draft": "Черновик", "fast": "Быстро", "standard": "Качественно"}
 STATUS_TITLES = {
     "queued": "В очереди", "running": "Рисуем", "succeeded": "Готово", "failed": "Ошибка", "cancelled": "Отменено",
 }

@@ -112,7 +112,27 @@ def test_fast_quality_without_lcm_lora_or_taesd_falls_back_to_short_dpm(generato
 
     sampling = without_extras.sampling(make_request(quality="fast", steps=None))
 
-    assert (sampling.scheduler, sampling.steps, sampling.lcm, sampling.decoder) == ("dpm++2m-karras", 10, False, "vae")
+    assert (sampling.scheduler, sampling.steps, sampling.adapter, sampling.decoder) == ("dpm++2m-karras", 10, None,
+                                                                                        "vae")
+
+
+def test_draft_is_the_hyper_sd_lora_with_one_tcd_step_and_no_guidance(generator):
+    assert generator.draft_adapter == "draft" and "draft" in generator.unet.peft_config
+    sampling = generator.sampling(make_request(quality="draft", steps=None))
+    assert (sampling.scheduler, sampling.steps, sampling.guidance, sampling.adapter, sampling.decoder,
+            sampling.timesteps, sampling.eta) == ("tcd", 1, 0.0, "draft", "taesd", (800,), 1.0)  # fmt: skip
+    result = generator(make_request(quality="draft", steps=None, seeds=[4, 5]))
+    again = generator(make_request(quality="draft", steps=None, seeds=[5]))
+    assert (result.steps, result.model) == (1, "dreamshaper-8+hyper-sd15-1step")
+    alone = np.asarray(again.images[0], dtype=np.int16)
+    assert np.abs(np.asarray(result.images[1], dtype=np.int16) - alone).max() <= 2  # batch-size rounding only
+    assert np.abs(np.asarray(result.images[0], dtype=np.int16) - alone).max() > 2  # another seed, another image
+    # Without the Hyper-SD file the draft is two LCM steps; without either LoRA, six DPM++ steps.
+    lcm_only = CakeGenerator(generator.pipe, taesd=generator.taesd, lcm_adapter="lcm")
+    plain = CakeGenerator(generator.pipe, taesd=None)
+    assert (lcm_only.sampling(make_request(quality="draft", steps=None)).scheduler,
+            lcm_only.sampling(make_request(quality="draft", steps=None)).steps) == ("lcm", 2)  # fmt: skip
+    assert plain.sampling(make_request(quality="draft", steps=None)).steps == 6
 
 
 def test_variation_shares_components_and_runs_the_requested_steps(generator):

@@ -5,6 +5,8 @@ import pytest
 from safetensors import safe_open
 
 from tortodelova.pipeline.models import (
+    DRAFT_LORA_DIR,
+    DRAFT_LORA_WEIGHTS,
     GENERATOR_DIR,
     LCM_LORA_DIR,
     LCM_LORA_WEIGHTS,
@@ -62,6 +64,16 @@ def test_small_repos_take_only_what_is_loaded():
     assert select_files(MODEL_SPECS[LCM_LORA_DIR], lcm) == [LCM_LORA_WEIGHTS]
 
 
+def test_draft_lora_is_the_one_step_sd15_file_of_hyper_sd():
+    # ByteDance/Hyper-SD holds LoRAs for every step count and base model, a 10 GB SDXL UNet and ComfyUI workflows.
+    hyper = [".gitattributes", "README.md", "Hyper-SD15-1step-lora.safetensors", "Hyper-SD15-2steps-lora.safetensors",
+             "Hyper-SD15-8steps-CFG-lora.safetensors", "Hyper-SDXL-1step-lora.safetensors",
+             "Hyper-SDXL-1step-Unet.safetensors", "comfyui/Hyper-SD15-1step-unified-lora-workflow.json"]  # fmt: skip
+    spec = MODEL_SPECS[DRAFT_LORA_DIR]
+    assert (spec.repo_id, spec.required) == ("ByteDance/Hyper-SD", False)
+    assert select_files(spec, hyper) == [DRAFT_LORA_WEIGHTS] == ["Hyper-SD15-1step-lora.safetensors"]
+
+
 def test_selection_without_weights_names_the_folder():
     listing = [path for path in DREAMSHAPER_FILES if not path.startswith("vae/diffusion")]
 
@@ -115,3 +127,9 @@ def test_tiny_models_have_the_real_layout(tiny_models_dir):
     assert "lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_out_0.lora_up.weight" in keys
     assert "lora_unet_down_blocks_0_resnets_0_conv1.alpha" in keys
     assert all(key.startswith("lora_unet_") for key in keys)
+    # The draft LoRA: the same published format, another file name, its own random weights.
+    with safe_open(tiny_models_dir / DRAFT_LORA_DIR / DRAFT_LORA_WEIGHTS, "pt") as draft:
+        assert set(draft.keys()) == keys
+        with safe_open(tiny_models_dir / LCM_LORA_DIR / LCM_LORA_WEIGHTS, "pt") as lora:
+            key = "lora_unet_down_blocks_1_attentions_0_proj_in.lora_up.weight"
+            assert not (draft.get_tensor(key) == lora.get_tensor(key)).all()

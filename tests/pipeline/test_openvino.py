@@ -77,17 +77,46 @@ def test_previews_progress_and_cancel(generator):
     assert len(generator(make_request(steps=1)).images) == 1  # still usable after a cancel
 
 
-def test_fast_switches_to_the_lcm_unet_and_back(generator):
+def test_fast_switches_the_lcm_branches_on_and_back_off(generator):
     fast = generator(make_request(quality="fast", seeds=[3, 4]))
     scheduler = generator.pipe.scheduler
-    fast_unet = generator.unet.active
+    fast_adapter = generator.unet.current
     standard = generator(make_request(seeds=[3]))
 
     assert isinstance(scheduler, LCMScheduler)
     assert (fast.scheduler, fast.guidance, fast.model) == ("lcm", 1.0, "dreamshaper-8+lcm-lora-sdv1-5")
-    assert fast_unet is generator.unet.lcm and generator.unet.active is generator.unet.base
+    assert fast_adapter == "lcm" and generator.unet.current is None
     assert standard.model == "dreamshaper-8"
     assert not np.array_equal(pixels(fast.images[0]), pixels(standard.images[0]))
+
+
+def _bytes(result) -> list[bytes]:
+    return [image.tobytes() for image in result.images]
+
+
+def test_three_qualities_share_one_unet_and_none_depends_on_the_one_before(tiny_models_dir):
+    """Issue 20: one compiled UNet (run-time LoRA branches) serves standard, fast and draft; a quality's picture for
+    a seed is the same bytes whichever qualities ran before it, in a fresh worker or a used one."""
+    requests = {quality: make_request(quality=quality, seeds=[21, 22], steps=None if quality == "draft" else 2)
+                for quality in ("standard", "fast", "draft")}  # fmt: skip
+    one = CakeGenerator.from_pretrained(tiny_models_dir, device="cpu", backend="openvino")
+    first = {quality: _bytes(one(requests[quality])) for quality in ("standard", "fast", "draft")}
+    again = {quality: _bytes(one(requests[quality])) for quality in ("draft", "standard", "fast", "draft")}
+    other = CakeGenerator.from_pretrained(tiny_models_dir, device="cpu", backend="openvino")
+    reverse = {quality: _bytes(other(requests[quality])) for quality in ("draft", "fast", "standard")}
+
+    assert first == again == reverse
+    assert len({first[q][0] for q in first}) == 3  # the adapters do change the picture
+    # One UNet, compiled once, with both adapters; no second (fused) UNet converted or compiled.
+    assert one.unet.adapters == ("lcm", "draft") and one.unet.fused == {}
+    assert list(one.unet.model._compiled) == [one.unet.model.precision]
+    assert "unet-lcm" not in cache.ensure_converted(tiny_models_dir)
+    draft = one(requests["draft"])
+    assert (draft.scheduler, draft.steps, draft.guidance, draft.model) == (
+        "tcd", 1, 0.0, "dreamshaper-8+hyper-sd15-1step")
+    # Standard through the If branches is the plain UNet to the bit (the pre-issue-20 fused layout's base UNet).
+    fused = CakeGenerator.from_pretrained(tiny_models_dir, device="cpu", backend="openvino", openvino_lora="fused")
+    assert _bytes(fused(requests["standard"])) == first["standard"]
 
 
 def test_img2img_variation(generator):
@@ -105,10 +134,10 @@ def test_nan_latents_raise_bad_output_after_the_f32_retry(generator):
     assert generator.vae.precision == generator.vae.model.precision  # back to its own precision
 
 
-@pytest.mark.parametrize("quality", ["standard", "fast"])
+@pytest.mark.parametrize("quality", ["standard", "fast", "draft"])
 def test_openvino_matches_torch_in_fp32(generators_fp32, quality):
     torch_one, openvino_one = generators_fp32
-    request = make_request(seeds=[1, 2], quality=quality, steps=3)
+    request = make_request(seeds=[1, 2], quality=quality, steps=None if quality == "draft" else 3)
 
     expected, actual = torch_one(request), openvino_one(request)
 
@@ -137,7 +166,7 @@ def test_cache_is_reused_and_a_corrupt_component_rebuilt(models_copy):
     messages = []
     folders = cache.ensure_converted(models_copy, progress=messages.append)
     before = built(models_copy)
-    assert messages == [] and set(folders) == {"unet", "unet-lcm", "text-encoder", "vae-decoder", "taesd"}
+    assert messages == [] and set(folders) == {"unet", "text-encoder", "vae-decoder", "taesd"}
 
     taesd_bin = folders["taesd"] / "model.bin"
     data = bytearray(taesd_bin.read_bytes())
@@ -155,10 +184,11 @@ def test_cache_is_reused_and_a_corrupt_component_rebuilt(models_copy):
 
 
 def test_changed_source_makes_a_new_folder_and_drops_the_stale_one(models_copy):
-    old = cache.ensure_converted(models_copy)["unet-lcm"]
+    # The fused LCM UNet (the benchmark's pre-issue-20 baseline) is the component whose key includes the LoRA file.
+    old = cache.ensure_converted(models_copy, fused_lcm=True)["unet-lcm"]
     lora = models_copy / LCM_LORA_DIR / LCM_LORA_WEIGHTS
     lora.write_bytes(lora.read_bytes() + b"")  # same bytes, new mtime: the memo re-hashes and keeps the key
-    assert cache.ensure_converted(models_copy)["unet-lcm"] == old
+    assert cache.ensure_converted(models_copy, fused_lcm=True)["unet-lcm"] == old
 
     from safetensors.torch import load_file, save_file
 
@@ -166,7 +196,7 @@ def test_changed_source_makes_a_new_folder_and_drops_the_stale_one(models_copy):
     first = sorted(k for k in weights if "lora_up" in k)[0]
     weights[first] = weights[first] * 2
     save_file(weights, str(lora))
-    new = cache.ensure_converted(models_copy)["unet-lcm"]
+    new = cache.ensure_converted(models_copy, fused_lcm=True)["unet-lcm"]
 
     assert new != old and new.is_dir() and not old.exists()
 
@@ -184,7 +214,8 @@ def test_int8_variants_are_converted_alongside_and_generate(models_copy, int8, s
 
     folders = cache.ensure_converted(models_copy, int8=int8)
     plain = cache.ensure_converted(models_copy)
-    for unet in ("unet", "unet-lcm"):
+    assert "unet-lcm" not in folders  # the LoRAs are run-time branches of the one (int8) UNet
+    for unet in ("unet",):
         assert folders[unet].name.startswith(unet + suffix + "-") and plain[unet].is_dir()  # both variants kept
         assert 'element_type="u8"' in (folders[unet] / "model.xml").read_text() or 'element_type="i8"' in (
             folders[unet] / "model.xml"

@@ -52,6 +52,8 @@ USER = {
     # «Подборки для заказчика» (issue 22: tortodelova/ui/selections.py)
     "selections_show", "selections_refresh", "selections_pick", "selections_create", "selections_agree",
     "selections_revoke", "selections_similar", "selections_lettering",
+    # «Доработать» a draft (issue 20)
+    "create_refine_fast", "create_refine_standard",
 }
 ADMIN = {
     "admin_overview", "admin_users", "admin_users_prev", "admin_users_next", "admin_pick_user", "admin_adjust",
@@ -653,3 +655,31 @@ def test_card_clicks_leave_no_temp_folders(live_app, tmp_path, monkeypatch):
     cache = Path(get_upload_folder()).resolve()
     assert all(Path(p).resolve().is_relative_to(cache) and Path(p).stat().st_size > 0 for p in paths), paths
     assert token
+
+
+def test_draft_then_refine_it_in_standard(live_app):
+    """«Черновик» (issue 20): priced at 3 credits a square image, two 1-step images; «Доработать: качественно» on the
+    selected one makes one standard image from it with its seed, charged at the standard price."""
+    client = Client(live_app.url, verbose=False, download_files=False)
+    live_app.user("drafter@example.com", "drafter-password-1", credits=100)
+    token = client.predict("drafter@example.com", "drafter-password-1", {"guest": None}, api_name="/login")[0]
+    assert "6 кредитов" in client.predict("square", "draft", 2, api_name="/price")
+
+    client.predict(token, "Торт с малиной и безе", "classic", "square", 2, "draft", "314", "", "",
+                   api_name="/create_generate")
+    status_html, gallery = wait_for_job(client, token)[:2]
+    assert 'data-status="succeeded"' in status_html and len(gallery) == 2
+    user_id = _user_id(live_app, "drafter@example.com")
+    with live_app.services.session_factory() as session:
+        draft = session.query(Generation).filter_by(user_id=user_id).one()
+        assert (draft.quality, draft.cost, draft.seeds) == ("draft", 6, [314, 315])
+
+    client.predict(token, api_name="/create_refine_standard")
+    status_html, gallery = wait_for_job(client, token)[:2]
+    assert 'data-status="succeeded"' in status_html and len(gallery) == 1
+    with live_app.services.session_factory() as session:
+        refined = session.query(Generation).filter_by(user_id=user_id).filter(Generation.id != draft.id).one()
+        assert (refined.quality, refined.cost, refined.seeds, refined.init_generation_id, refined.init_index,
+                refined.strength) == ("standard", 10, [314], draft.id, 0, 0.5)  # fmt: skip
+        assert refined.prompt_ru == draft.prompt_ru and refined.style == draft.style
+        assert billing.balance_of(session=session, user_id=user_id) == 130 - 6 - 10

@@ -6,9 +6,10 @@ from tortodelova.errors import InvalidInput
 from tortodelova.vocabulary import MAX_VARIANTS, QUALITY_TITLES, SIZES, Size
 
 __all__ = ["QUALITIES", "SIZES", "STANDARD_PRICE", "Size", "price", "price_per_image", "pricing_table"]
-QUALITIES = {quality: QUALITY_TITLES[quality] for quality in ("standard", "fast")}  # the table's order
+QUALITIES = {quality: QUALITY_TITLES[quality] for quality in ("standard", "fast", "draft")}  # the table's order
 
-# Standard 512×512 costs 10 credits, as in the original service; the larger sizes 15; fast quality half (rounded up).
+# Standard 512×512 costs 10 credits, as in the original service; the larger sizes 15; fast quality half (rounded up),
+# draft half of fast (rounded up): 3 credits for a square, 4 for the larger sizes.
 STANDARD_PRICE = {"square": 10, "portrait": 15, "landscape": 15}
 
 
@@ -18,7 +19,10 @@ def price_per_image(size: str, quality: str) -> int:
     if quality not in QUALITIES:
         raise InvalidInput(f"Неизвестное качество «{quality}»: выберите одно из {', '.join(QUALITIES)}")
     base = STANDARD_PRICE[size]
-    return base if quality == "standard" else -(-base // 2)
+    if quality == "standard":
+        return base
+    fast = -(-base // 2)
+    return fast if quality == "fast" else -(-fast // 2)
 
 
 def price(*, size: str, quality: str, variants: int) -> int:

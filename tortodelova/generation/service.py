@@ -127,6 +127,44 @@ def submit(*, session: Session, settings: Settings, queue: JobQueue, user: User,
     return generation
 
 
+REFINE_QUALITIES = ("fast", "standard")
+
+
+def refine_request(source: Generation, *, index: int, quality: str) -> GenerationRequest:
+    """«Доработать»: the request that re-renders image ``index`` of the draft ``source`` in ``quality``.
+
+    The same prompt, style, size, negative prompt, English prompt and lettering; one image, from that image (img2img
+    at :data:`~tortodelova.vocabulary.REFINE_STRENGTH`) with that image's seed, so the composition stays. Over REST the
+    same request is POST /api/generations with ``init_generation_id``, ``init_index``, ``seed``, ``strength`` and
+    ``quality``."""
+    if source.quality != "draft":
+        raise InvalidInput("Доработать можно только черновик")
+    if quality not in REFINE_QUALITIES:
+        raise InvalidInput("Черновик дорабатывается в качестве «Быстро» или «Качественно»")
+    if source.status != "succeeded" or not 0 <= index < len(source.image_keys or []):
+        raise InvalidInput("Для доработки выберите готовое изображение черновика")
+    fields = {
+        "prompt": source.prompt_ru, "style": source.style, "size": source.size, "variants": 1, "quality": quality,
+        "negative_prompt": source.negative_prompt or "", "seed": (source.seeds or [None] * (index + 1))[index],
+        "init_generation_id": source.id, "init_index": index, "strength": vocabulary.REFINE_STRENGTH,
+    }
+    if source.prompt_en_given:
+        fields["prompt_en"] = source.prompt_en
+    if source.inscription:
+        fields["inscription"] = {"text": source.inscription, **(source.inscription_options or {})}
+    elif source.inscription_explicit:
+        fields["inscription"] = None
+    return parse_request({k: v for k, v in fields.items() if v is not None or k == "inscription"})
+
+
+def refine(*, session: Session, settings: Settings, queue: JobQueue, user: User, generation_id: str, index: int,
+           quality: str) -> Generation:
+    """Submit «Доработать» for the user's own draft (charged at ``quality``'s price)."""
+    source = get_owned(session=session, user=user, generation_id=generation_id)
+    request = refine_request(source, index=index, quality=quality)
+    return submit(session=session, settings=settings, queue=queue, user=user, request=request)
+
+
 def _valid_id(value) -> bool:
     return isinstance(value, str) and 0 < len(value) <= vocabulary.ID_MAX_CHARS and "\x00" not in value
 

@@ -1,11 +1,13 @@
 """Cake images from an English prompt: DreamShaper 8 (SD 1.5) through diffusers. Worker process only (imports torch).
 
 One :class:`CakeGenerator` is built per worker process with :meth:`CakeGenerator.from_pretrained` and kept; each
-:class:`ImageRequest` (1–4 images, one seed each) runs as one batch. Two qualities:
+:class:`ImageRequest` (1–4 images, one seed each) runs as one batch. Three qualities, one UNet:
 
 * ``standard``: DPM++ 2M Karras, 25 steps, guidance 7, full VAE decode.
 * ``fast``: LCM-LoRA with the LCM scheduler, 4 steps, guidance 1 (no classifier-free guidance, so half the UNet
   batch), TAESD decode. Without the LoRA on disk: DPM++ 2M Karras with 10 steps.
+* ``draft`` («Черновик»): the Hyper-SD15 1-step LoRA with the TCD scheduler as its authors run it (one step at
+  timestep 800, eta 1, guidance 0), TAESD decode. Without that LoRA: the LCM-LoRA with 2 steps (else DPM++, 6 steps).
 """
 
 import logging
@@ -20,7 +22,15 @@ from PIL import Image
 from tortodelova.vocabulary import QUALITY_NAMES as QUALITIES
 from tortodelova.vocabulary import STRENGTH_RANGE
 from tortodelova.pipeline.errors import BadOutput, ModelsMissing
-from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
+from tortodelova.pipeline.models import (
+    DRAFT_LORA_DIR,
+    DRAFT_LORA_WEIGHTS,
+    GENERATOR_DIR,
+    LCM_LORA_DIR,
+    LCM_LORA_WEIGHTS,
+    TAESD_DIR,
+    is_present,
+)
 from tortodelova.pipeline.preview import preview_image
 from tortodelova.pipeline.requests import (  # noqa: F401  (re-exported: the worker, benchmarks and tests import them here)
     MAX_IMAGES,
@@ -44,6 +54,12 @@ from tortodelova.pipeline.runtime import (  # noqa: F401  (re-exported: the work
 logger = logging.getLogger(__name__)
 
 LCM_ADAPTER = "lcm"
+DRAFT_ADAPTER = "draft"
+# Where each adapter's file lies under MODELS_DIR (both backends load them from here).
+ADAPTER_FILES = {LCM_ADAPTER: (LCM_LORA_DIR, LCM_LORA_WEIGHTS), DRAFT_ADAPTER: (DRAFT_LORA_DIR, DRAFT_LORA_WEIGHTS)}
+# Hyper-SD15 1-step as its model card runs it: TCDScheduler, one step at timestep 800, eta 1.0, guidance 0.
+DRAFT_TIMESTEPS = (800,)
+DRAFT_ETA = 1.0
 # Step previews are shown at most 320 CSS px wide (blurry by nature): drawn at up to 256 px a side, their PNG costs
 # ~10 ms instead of ~70 ms at 512 px, on every previewed step of every job.
 PREVIEW_MAX_SIDE = 256
@@ -60,8 +76,9 @@ class CakeGenerator:
     little each time and drifts the model over a long-lived worker. A disabled adapter costs nothing in standard mode
     (peft calls the base layer directly); in fast mode the rank-64 side branches cost more than they look: on a
     2-core Ice Lake in fp32 a step took 5.90 s with the adapter on (benchmarks.generation) against 4.48 s for the
-    plain UNet (benchmarks.unet_step), still small next to the 10× fewer UNet evaluations. (The OpenVINO backend
-    fuses the LoRA into a second UNet instead: faster steps, a second copy of the weights.)
+    plain UNet (benchmarks.unet_step), still small next to the 10× fewer UNet evaluations. The draft LoRA (Hyper-SD
+    1-step) is a second adapter on the same UNet, switched the same way. (The OpenVINO backend does the equivalent
+    in its graph: both LoRAs as branches of the one compiled UNet behind boolean inputs, see openvino_lora.)
     """
 
     def __init__(
@@ -70,13 +87,14 @@ class CakeGenerator:
         *,
         taesd=None,
         lcm_adapter: str | None = None,
+        draft_adapter: str | None = None,
         model_name: str = GENERATOR_DIR,
         sizes: tuple[tuple[int, int], ...] | None = SIZES,
         preview_every: int | None = None,
         preview_decoder: str = "linear",
         backend: str = "torch",
     ):
-        from diffusers import DPMSolverMultistepScheduler, LCMScheduler, StableDiffusionImg2ImgPipeline
+        from diffusers import DPMSolverMultistepScheduler, LCMScheduler, StableDiffusionImg2ImgPipeline, TCDScheduler
 
         self.pipe = pipe
         # Same component objects, no second copy of any weights.
@@ -84,6 +102,7 @@ class CakeGenerator:
         self.img2img.set_progress_bar_config(disable=True)
         self.taesd = taesd
         self.lcm_adapter = lcm_adapter
+        self.draft_adapter = draft_adapter
         self.model_name = model_name
         self.sizes = sizes
         self.preview_every = preview_every
@@ -95,6 +114,7 @@ class CakeGenerator:
                 config, algorithm_type="dpmsolver++", solver_type="midpoint", solver_order=2, use_karras_sigmas=True
             ),
             "lcm": LCMScheduler.from_config(config),
+            "tcd": TCDScheduler.from_config(config),
         }
 
     # -- construction ---------------------------------------------------------------------------------------------
@@ -110,12 +130,14 @@ class CakeGenerator:
         channels_last: bool | None = None,
         backend: str | None = None,
         int8: str | None = None,
+        openvino_lora: str = "runtime",
         **kwargs,
     ) -> "CakeGenerator":
         """Load DreamShaper 8 (+ LCM-LoRA and TAESD when present) from ``models_dir`` once per process.
 
         ``backend``: "auto" (OpenVINO on CPU when installed, else torch), "torch" or "openvino"; None reads
         ``GENERATION_BACKEND``. ``int8`` (OpenVINO only): "off", "weights" or "full"; None reads ``OPENVINO_INT8``.
+        ``openvino_lora``: "runtime" (one UNet, LoRAs switched per request) or "fused" (benchmark baseline only).
         """
         from diffusers import AutoencoderTiny, StableDiffusionPipeline
 
@@ -131,10 +153,12 @@ class CakeGenerator:
             precision = "bf16" if dtype == torch.bfloat16 else "f32"
             int8 = int8 or os.environ.get("OPENVINO_INT8", "off")
             pipe, taesd = load_pipeline(models_dir, precision=precision, threads=physical_cores(), int8=int8,
-                                        vae_dtype=dtype)  # fmt: skip
-            lcm_adapter = LCM_ADAPTER if pipe.unet.lcm is not None else None
+                                        vae_dtype=dtype, lora=openvino_lora)  # fmt: skip
+            adapters = pipe.unet.adapters + tuple(pipe.unet.fused)
             kwargs.setdefault("preview_decoder", "linear")
-            return cls(pipe, taesd=taesd, lcm_adapter=lcm_adapter, backend=f"openvino-{precision}", **kwargs)
+            return cls(pipe, taesd=taesd, lcm_adapter=LCM_ADAPTER if LCM_ADAPTER in adapters else None,
+                       draft_adapter=DRAFT_ADAPTER if DRAFT_ADAPTER in adapters else None,
+                       backend=f"openvino-{precision}", **kwargs)  # fmt: skip
         # fp16 overflows in the SD 1.5 VAE decoder (NaN/black images); bf16 and fp32 do not.
         vae_dtype = torch.float32 if dtype == torch.float16 else dtype
 
@@ -155,14 +179,19 @@ class CakeGenerator:
         if device.type == "cuda" and torch.cuda.get_device_properties(device).total_memory < LOW_VRAM_BYTES:
             pipe.enable_attention_slicing()
 
-        lcm_adapter = None
-        if is_present(models_dir, LCM_LORA_DIR):
-            pipe.load_lora_weights(models_dir / LCM_LORA_DIR, weight_name=LCM_LORA_WEIGHTS, adapter_name=LCM_ADAPTER)
-            pipe.unet.to(dtype)  # the adapter's weights arrive in the file's fp32; keep one dtype in the UNet
+        loaded = []
+        for adapter, (folder, weights) in ADAPTER_FILES.items():
+            if is_present(models_dir, folder):
+                pipe.load_lora_weights(models_dir / folder, weight_name=weights, adapter_name=adapter)
+                loaded.append(adapter)
+            else:
+                logger.warning("%s is missing: %s quality falls back (see CakeGenerator.sampling)", folder,
+                               "fast" if adapter == LCM_ADAPTER else "draft")  # fmt: skip
+        if loaded:
+            pipe.unet.to(dtype)  # the adapters' weights arrive in the file's fp32; keep one dtype in the UNet
             pipe.unet.disable_lora()
-            lcm_adapter = LCM_ADAPTER
-        else:
-            logger.warning("%s is missing: fast quality falls back to DPM++ with 10 steps", LCM_LORA_DIR)
+        lcm_adapter = LCM_ADAPTER if LCM_ADAPTER in loaded else None
+        draft_adapter = DRAFT_ADAPTER if DRAFT_ADAPTER in loaded else None
 
         taesd = None
         if is_present(models_dir, TAESD_DIR):
@@ -180,10 +209,10 @@ class CakeGenerator:
             pipe.unet.compile()
         kwargs.setdefault("preview_decoder", "taesd" if taesd is not None and device.type == "cuda" else "linear")
         logger.info(
-            "loaded %s on %s (%s, vae %s), lcm-lora: %s, taesd: %s",
-            GENERATOR_DIR, device, dtype, vae_dtype, lcm_adapter is not None, taesd is not None,
+            "loaded %s on %s (%s, vae %s), adapters: %s, taesd: %s",
+            GENERATOR_DIR, device, dtype, vae_dtype, loaded, taesd is not None,
         )  # fmt: skip
-        return cls(pipe, taesd=taesd, lcm_adapter=lcm_adapter, **kwargs)
+        return cls(pipe, taesd=taesd, lcm_adapter=lcm_adapter, draft_adapter=draft_adapter, **kwargs)
 
     @property
     def device(self) -> torch.device:
@@ -242,16 +271,23 @@ class CakeGenerator:
             raise ValueError(f"`steps` has to be at least 1 but is {request.steps}")
 
     def sampling(self, request: ImageRequest) -> Sampling:
-        if request.quality == "fast" and self.lcm_adapter is not None:
-            sampling = Sampling(scheduler="lcm", steps=4, guidance=1.0, lcm=True, decoder="taesd")
+        if request.quality == "draft" and self.draft_adapter is not None:
+            sampling = Sampling(scheduler="tcd", steps=len(DRAFT_TIMESTEPS), guidance=0.0, adapter=self.draft_adapter,
+                                decoder="taesd", timesteps=DRAFT_TIMESTEPS, eta=DRAFT_ETA)  # fmt: skip
+        elif request.quality == "draft" and self.lcm_adapter is not None:
+            sampling = Sampling(scheduler="lcm", steps=2, guidance=1.0, adapter=self.lcm_adapter, decoder="taesd")
+        elif request.quality == "draft":
+            sampling = Sampling(scheduler="dpm++2m-karras", steps=6, guidance=7.0, adapter=None, decoder="taesd")
+        elif request.quality == "fast" and self.lcm_adapter is not None:
+            sampling = Sampling(scheduler="lcm", steps=4, guidance=1.0, adapter=self.lcm_adapter, decoder="taesd")
         elif request.quality == "fast":
-            sampling = Sampling(scheduler="dpm++2m-karras", steps=10, guidance=7.0, lcm=False, decoder="taesd")
+            sampling = Sampling(scheduler="dpm++2m-karras", steps=10, guidance=7.0, adapter=None, decoder="taesd")
         else:
-            sampling = Sampling(scheduler="dpm++2m-karras", steps=25, guidance=7.0, lcm=False, decoder="vae")
+            sampling = Sampling(scheduler="dpm++2m-karras", steps=25, guidance=7.0, adapter=None, decoder="vae")
         if sampling.decoder == "taesd" and self.taesd is None:
             sampling = Sampling(**{**sampling.__dict__, "decoder": "vae"})
         if request.steps is not None:
-            sampling = Sampling(**{**sampling.__dict__, "steps": request.steps})
+            sampling = Sampling(**{**sampling.__dict__, "steps": request.steps, "timesteps": None})
         return sampling
 
     @torch.inference_mode()
@@ -262,7 +298,7 @@ class CakeGenerator:
 
         # 2. Choose scheduler, steps, guidance and whether the LCM adapter is on
         sampling = self.sampling(request)
-        self._set_lcm(sampling.lcm)
+        self._set_adapter(sampling.adapter)
         do_cfg = sampling.guidance > 1.0
         count = len(request.seeds)
 
@@ -289,7 +325,7 @@ class CakeGenerator:
         images = self.decode(latents, decoder=sampling.decoder)
         timings["decode"] = time.perf_counter() - started
 
-        model = self.model_name + (f"+{LCM_LORA_DIR}" if sampling.lcm else "")
+        model = self.model_name + (f"+{ADAPTER_FILES[sampling.adapter][0]}" if sampling.adapter else "")
         return ImageResult(
             images=images,
             seeds=list(request.seeds),
@@ -300,12 +336,13 @@ class CakeGenerator:
             timings=timings,
         )
 
-    def _set_lcm(self, active: bool) -> None:
-        if self.lcm_adapter is None:
+    def _set_adapter(self, adapter: str | None) -> None:
+        """Switch the one UNet to ``adapter`` (None: the plain weights) for this request."""
+        if self.lcm_adapter is None and self.draft_adapter is None:
             return
-        if active:
+        if adapter is not None:
             self.unet.enable_lora()
-            self.unet.set_adapters([self.lcm_adapter], weights=[1.0])
+            self.unet.set_adapters([adapter], weights=[1.0])
         else:
             self.unet.disable_lora()
 
@@ -319,9 +356,15 @@ class CakeGenerator:
             output_type="latent",
             callback_on_step_end=self._step_callback(request, callback) if callback is not None else None,
         )
+        if sampling.eta is not None:
+            arguments["eta"] = sampling.eta
         if request.init_image is None:
             pipe = self.pipe
-            arguments.update(num_inference_steps=sampling.steps, width=request.width, height=request.height)
+            arguments.update(width=request.width, height=request.height)
+            if sampling.timesteps is not None:
+                arguments["timesteps"] = list(sampling.timesteps)
+            else:
+                arguments["num_inference_steps"] = sampling.steps
         else:
             pipe = self.img2img
             # img2img runs only the last `strength` part of the schedule: stretch the schedule so the number of

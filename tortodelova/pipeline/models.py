@@ -15,9 +15,13 @@ logger = logging.getLogger(__name__)
 TRANSLATOR_DIR = "opus-mt-ru-en"
 GENERATOR_DIR = "dreamshaper-8"
 LCM_LORA_DIR = "lcm-lora-sdv1-5"
+DRAFT_LORA_DIR = "hyper-sd15-1step"
 TAESD_DIR = "taesd"
 
 LCM_LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
+# ByteDance/Hyper-SD publishes its SD 1.5 LoRAs as single safetensors files (kohya-style keys) at the repository root;
+# the draft quality («Черновик») uses the 1-step one with the TCD scheduler.
+DRAFT_LORA_WEIGHTS = "Hyper-SD15-1step-lora.safetensors"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,13 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         required=False,
         files=(LCM_LORA_WEIGHTS,),
         needed=(LCM_LORA_WEIGHTS,),
+    ),
+    DRAFT_LORA_DIR: ModelSpec(
+        name=DRAFT_LORA_DIR,
+        repo_id="ByteDance/Hyper-SD",
+        required=False,
+        files=(DRAFT_LORA_WEIGHTS,),
+        needed=(DRAFT_LORA_WEIGHTS,),
     ),
     TAESD_DIR: ModelSpec(
         name=TAESD_DIR,

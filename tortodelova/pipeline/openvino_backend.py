@@ -6,10 +6,12 @@ the same diffusers sampling loop and schedulers (DPM++ 2M Karras, LCM), per-imag
 progress, cancel), img2img, NaN/black detection and PNG metadata. Torch tensors stay fp32 between the calls; the
 inference precision inside OpenVINO is bf16 on CPUs with native bf16 and f32 elsewhere.
 
-Fast and standard from one process: the LCM-LoRA is fused into a second UNet (the base one stays as it was), and
-``enable_lora``/``disable_lora`` switch between the two compiled models. That costs the memory of a second UNet
-(the benchmark reports the peak) and nothing per step; each is compiled on first use, so a worker that only ever
-serves one quality holds one. The VAE encoder (img2img only) stays in torch.
+Every quality from one compiled UNet: the LoRAs of fast (LCM) and draft (Hyper-SD 1-step) are added to the base
+UNet's graph at load time behind boolean inputs (:mod:`~tortodelova.pipeline.openvino_lora`), and
+``enable_lora``/``set_adapters``/``disable_lora`` only change which flag is fed. One copy of the UNet weights for
+all three qualities (until issue 20 the LCM-LoRA was fused into a second compiled UNet: twice the memory;
+``lora="fused"`` still builds that one, for the benchmark's comparison). The VAE encoder (img2img only) stays in
+torch.
 """
 
 import logging
@@ -19,7 +21,15 @@ import numpy as np
 import torch
 
 from tortodelova.pipeline import openvino_cache as cache
-from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, TAESD_DIR
+from tortodelova.pipeline.models import (
+    DRAFT_LORA_DIR,
+    DRAFT_LORA_WEIGHTS,
+    GENERATOR_DIR,
+    LCM_LORA_DIR,
+    LCM_LORA_WEIGHTS,
+    TAESD_DIR,
+    is_present,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +47,12 @@ def available() -> bool:
 class CompiledModel:
     """One IR, compiled per precision on first use (bf16 normally; f32 for the NaN retry of a decoder)."""
 
-    def __init__(self, core, folder: Path, precision: str, threads: int):
+    def __init__(self, core, folder: Path, precision: str, threads: int, transform=None):
         self.core = core
         self.path = folder / "model.xml"
         self.precision = precision
         self.threads = threads
+        self.transform = transform  # applied to the read model before compiling (the UNet's LoRA branches)
         self._compiled = {}
 
     def request(self, precision: str | None = None):
@@ -49,7 +60,10 @@ class CompiledModel:
         if precision not in self._compiled:
             config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
                       "INFERENCE_NUM_THREADS": self.threads}  # fmt: skip
-            compiled = self.core.compile_model(self.core.read_model(self.path), "CPU", config)
+            model = self.core.read_model(self.path)
+            if self.transform is not None:
+                self.transform(model)
+            compiled = self.core.compile_model(model, "CPU", config)
             self._compiled[precision] = compiled.create_infer_request()
         return self._compiled[precision]
 
@@ -72,23 +86,49 @@ class _Component:
 
 
 class OVUNet(_Component):
-    def __init__(self, base: CompiledModel, lcm: CompiledModel | None, config):
-        self.base, self.lcm, self.config = base, lcm, config
-        self.active = base
+    """One compiled UNet whose LoRA branches are switched by boolean inputs (``<adapter>_on``), peft-style API.
+
+    ``fused`` ({adapter: CompiledModel}) is the pre-issue-20 layout kept for the benchmark: an adapter fused into its
+    own UNet copy."""
+
+    def __init__(self, model: CompiledModel, config, adapters=(), fused: dict | None = None):
+        self.model, self.config, self.adapters = model, config, tuple(adapters)
+        self.fused = fused or {}
+        self.enabled, self.active = False, None
+        self._largest = ()  # the largest sample shape inferred so far (see __call__)
 
     def enable_lora(self) -> None:
-        self.active = self.lcm or self.base
+        self.enabled = True
 
     def disable_lora(self) -> None:
-        self.active = self.base
+        self.enabled = False
 
     def set_adapters(self, names, weights=None) -> None:
-        pass  # one adapter (LCM), fused into its own UNet
+        if len(names) != 1 or names[0] not in (*self.adapters, *self.fused):
+            raise ValueError(f"one of the adapters {self.adapters + tuple(self.fused)} at a time, not {names}")
+        self.active = names[0]
+
+    @property
+    def current(self) -> str | None:
+        return self.active if self.enabled else None
 
     def __call__(self, sample, timestep, encoder_hidden_states, *args, return_dict=False, **kwargs):
         timestep = torch.as_tensor(timestep).reshape(-1)[:1]
         inputs = {"sample": _np(sample), "timestep": _np(timestep), "encoder_hidden_states": _np(encoder_hidden_states)}
-        return (self.active(inputs),)
+        if self.current in self.fused:
+            return (self.fused[self.current](inputs),)
+        for adapter in self.adapters:
+            inputs[f"{adapter}_on"] = np.array(adapter == self.current)
+        shape = inputs["sample"].shape
+        if self.adapters and (not self._largest or any(a > b for a, b in zip(shape, self._largest))):
+            # Measured on OpenVINO 2026.4.1 (CPU): with the If nodes of the LoRA branches, the first inference at a
+            # sample larger than any before returns different numbers (up to ~1.0 apart on the tiny UNet) from
+            # every later one with the same inputs, which agree with the plain UNet to the bit. Running that first
+            # one twice keeps every picture reproducible from its seed, whichever quality or size came before;
+            # it costs one extra UNet evaluation per new largest shape in the life of a worker.
+            self.model(inputs)
+            self._largest = tuple(max(a, b) for a, b in zip(shape, self._largest or shape))
+        return (self.model(inputs),)
 
 
 class OVTextEncoder(_Component):
@@ -133,23 +173,40 @@ def _empty_config(cls, folder: Path):
         return cls.from_config(cls.load_config(folder)).config
 
 
-def load_pipeline(models_dir: str | Path, *, precision: str, threads: int, int8: str = "off", vae_dtype=None):
-    """A StableDiffusionPipeline on the cached IR (converted first when missing); returns (pipe, taesd or None)."""
+ADAPTER_FILES = {"lcm": (LCM_LORA_DIR, LCM_LORA_WEIGHTS), "draft": (DRAFT_LORA_DIR, DRAFT_LORA_WEIGHTS)}
+
+
+def load_pipeline(models_dir: str | Path, *, precision: str, threads: int, int8: str = "off", vae_dtype=None,
+                  lora: str = "runtime"):
+    """A StableDiffusionPipeline on the cached IR (converted first when missing); returns (pipe, taesd or None).
+
+    ``lora``: "runtime" (the LoRAs as switchable branches of the one UNet) or "fused" (the LCM-LoRA fused into a
+    second UNet, as before issue 20; no draft adapter): only the benchmark asks for "fused"."""
     import diffusers
     import openvino as ov
     from diffusers import AutoencoderKL, AutoencoderTiny, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTokenizer
 
     models_dir = Path(models_dir)
-    folders = cache.ensure_converted(models_dir, int8=int8)
+    folders = cache.ensure_converted(models_dir, int8=int8, fused_lcm=lora == "fused")
     core = ov.Core()
 
     def compiled(component: str) -> CompiledModel:
         return CompiledModel(core, folders[component], precision, threads)
 
     generator_dir = models_dir / GENERATOR_DIR
-    unet = OVUNet(compiled(cache.UNET), compiled(cache.UNET_LCM) if cache.UNET_LCM in folders else None,
-                  _empty_config(UNet2DConditionModel, generator_dir / "unet"))  # fmt: skip
+    unet_config = _empty_config(UNet2DConditionModel, generator_dir / "unet")
+    if lora == "fused":
+        fused = {"lcm": compiled(cache.UNET_LCM)} if cache.UNET_LCM in folders else {}
+        unet = OVUNet(compiled(cache.UNET), unet_config, fused=fused)
+    else:
+        from tortodelova.pipeline.openvino_lora import add_adapters
+
+        files = {name: models_dir / folder / weights for name, (folder, weights) in ADAPTER_FILES.items()
+                 if is_present(models_dir, folder)}  # fmt: skip
+        model = CompiledModel(core, folders[cache.UNET], precision, threads,
+                              transform=(lambda m: add_adapters(m, files)) if files else None)  # fmt: skip
+        unet = OVUNet(model, unet_config, adapters=tuple(files))
     text_encoder = OVTextEncoder(compiled(cache.TEXT_ENCODER), CLIPTextConfig.from_pretrained(generator_dir / "text_encoder"))
     has_fp16 = any((generator_dir / "vae").glob("*.fp16.safetensors"))
     torch_vae = AutoencoderKL.from_pretrained(generator_dir / "vae", dtype=vae_dtype or torch.float32,
@@ -166,10 +223,8 @@ def load_pipeline(models_dir: str | Path, *, precision: str, threads: int, int8:
     taesd = None
     if cache.TAESD_DECODER in folders:
         taesd = OVDecoder(compiled(cache.TAESD_DECODER), _empty_config(AutoencoderTiny, models_dir / TAESD_DIR))
-    for model in (text_encoder.model, unet.base, vae.model):  # the LCM UNet and TAESD compile on first use
+    for model in (text_encoder.model, unet.model, vae.model):  # TAESD (and a fused UNet) compile on first use
         model.request()
-    logger.info("OpenVINO %s: %s, lcm-lora: %s, taesd: %s, int8: %s", ov.__version__, precision,
-                unet.lcm is not None, taesd is not None, int8)  # fmt: skip
-    if unet.lcm is None:
-        logger.warning("%s is missing: fast quality falls back to DPM++ with 10 steps", LCM_LORA_DIR)
+    logger.info("OpenVINO %s: %s, adapters: %s, taesd: %s, int8: %s", ov.__version__, precision,
+                list(unet.adapters) + list(unet.fused), taesd is not None, int8)  # fmt: skip
     return pipe, taesd

@@ -33,10 +33,12 @@ INT8_MODES = ("off", "weights", "full")
 IR_FILES = ("model.xml", "model.bin")
 
 
-def components(models_dir: Path) -> list[str]:
-    """The components to convert for the models present: the LCM UNet and TAESD only when their files are there."""
+def components(models_dir: Path, *, fused_lcm: bool = False) -> list[str]:
+    """The components to convert for the models present: TAESD only when its files are there. The LoRAs are added to
+    the one UNet at load time (openvino_lora); a UNet with the LCM-LoRA fused in is built only on request
+    (``fused_lcm``: the benchmark's comparison with the pre-issue-20 layout)."""
     names = [UNET, TEXT_ENCODER, VAE_DECODER]
-    if is_present(models_dir, LCM_LORA_DIR):
+    if fused_lcm and is_present(models_dir, LCM_LORA_DIR):
         names.insert(1, UNET_LCM)
     if is_present(models_dir, TAESD_DIR):
         names.append(TAESD_DECODER)
@@ -133,18 +135,20 @@ def is_valid(folder: Path, key: str) -> bool:
 
 
 def ensure_converted(
-    models_dir: str | Path, *, int8: str = "off", progress: Callable[[str], None] | None = None
+    models_dir: str | Path, *, int8: str = "off", progress: Callable[[str], None] | None = None,
+    fused_lcm: bool = False,
 ) -> dict[str, Path]:
     """The IR folder of every component, converting (once) those missing, stale or corrupt; returns {name: folder}."""
     if int8 not in INT8_MODES:
         raise ValueError(f"OPENVINO_INT8 has to be one of {INT8_MODES} but is {int8!r}")
     models_dir = Path(models_dir)
     root = models_dir / CACHE_DIR
-    plain = ensure_converted(models_dir, progress=progress) if int8 != "off" else None  # int8 starts from these
+    plain = (ensure_converted(models_dir, progress=progress, fused_lcm=fused_lcm)
+             if int8 != "off" else None)  # int8 starts from these  # fmt: skip
     hashes = SourceHashes(root)
     say = progress or logger.warning
     folders, todo = {}, []
-    for component in components(models_dir):
+    for component in components(models_dir, fused_lcm=fused_lcm):
         key = cache_key(models_dir, component, int8, hashes)
         variant = {"weights": "-int8w", "full": "-int8"}.get(int8, "") if component in (UNET, UNET_LCM) else ""
         folder = root / f"{component}{variant}-{key}"

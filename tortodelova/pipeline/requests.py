@@ -25,7 +25,7 @@ class ImageRequest:
     width: int
     height: int
     seeds: list[int]  # one image per seed
-    quality: str = "standard"  # "fast" | "standard"
+    quality: str = "standard"  # "draft" | "fast" | "standard"
     init_image: Image.Image | None = None  # a "variation of this design": img2img from this picture
     strength: float | None = None  # how far the variation may move away from init_image
     steps: int | None = None  # override of the quality's step count (tests, benchmarks)
@@ -52,8 +52,10 @@ class Sampling:
     scheduler: str  # key of CakeGenerator.schedulers
     steps: int
     guidance: float
-    lcm: bool  # LCM-LoRA adapter active
+    adapter: str | None  # the LoRA switched on for this quality ("lcm", "draft") or None (the plain UNet)
     decoder: str  # "vae" | "taesd"
+    timesteps: tuple[int, ...] | None = None  # an explicit schedule (Hyper-SD 1-step: [800]), txt2img only
+    eta: float | None = None  # TCD's stochasticity (gamma); None for the other schedulers
 
 
 def png_bytes(image: Image.Image, metadata: dict[str, str]) -> bytes:

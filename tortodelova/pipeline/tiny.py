@@ -11,7 +11,15 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, TRANSLATOR_DIR
+from tortodelova.pipeline.models import (
+    DRAFT_LORA_DIR,
+    DRAFT_LORA_WEIGHTS,
+    GENERATOR_DIR,
+    LCM_LORA_DIR,
+    LCM_LORA_WEIGHTS,
+    TAESD_DIR,
+    TRANSLATOR_DIR,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,10 +150,20 @@ def save_generator(path: Path, *, unet, vae, text_encoder) -> None:
 
 
 def save_lcm_lora(path: Path, unet, *, rank: int, init_std: float) -> int:
-    """Save a random LoRA for ``unet`` in the key scheme of latent-consistency/lcm-lora-sdv1-5; returns its size.
+    """A random LoRA in the key scheme of latent-consistency/lcm-lora-sdv1-5 (see :func:`save_lora`)."""
+    return save_lora(path / LCM_LORA_WEIGHTS, unet, rank=rank, init_std=init_std, adapter="lcm")
 
-    The real file is written by the LCM training script as kohya-style keys built from the peft ones
-    (``lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight`` + ``.alpha``), fp16. ``unet`` gets an
+
+def save_draft_lora(path: Path, unet, *, rank: int, init_std: float) -> int:
+    """A random LoRA as ByteDance/Hyper-SD publishes Hyper-SD15-1step-lora.safetensors (see :func:`save_lora`)."""
+    return save_lora(path / DRAFT_LORA_WEIGHTS, unet, rank=rank, init_std=init_std, adapter="draft", seed=SEED + 1)
+
+
+def save_lora(file: Path, unet, *, rank: int, init_std: float, adapter: str, seed: int = SEED) -> int:
+    """Save a random LoRA for ``unet`` as kohya-style keys; returns its parameter count.
+
+    The published SD 1.5 LoRAs the service loads (LCM-LoRA, Hyper-SD15) are kohya-style keys built from the peft
+    ones (``lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight`` + ``.alpha``), fp16. ``unet`` gets an
     adapter attached, so pass one that is not used afterwards.
     """
     import torch
@@ -153,10 +171,10 @@ def save_lcm_lora(path: Path, unet, *, rank: int, init_std: float) -> int:
     from peft.utils import get_peft_model_state_dict
     from safetensors.torch import save_file
 
-    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=LCM_LORA_TARGETS), adapter_name="lcm")
-    generator = torch.Generator().manual_seed(SEED)
+    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=LCM_LORA_TARGETS), adapter_name=adapter)
+    generator = torch.Generator().manual_seed(seed)
     state = {}
-    for key, weight in get_peft_model_state_dict(unet, adapter_name="lcm").items():
+    for key, weight in get_peft_model_state_dict(unet, adapter_name=adapter).items():
         if "lora_B" in key:  # peft starts B at zero, which would make the adapter a no-op
             weight = torch.randn(weight.shape, generator=generator) * init_std
         kohya_key = "lora_unet_" + key.replace("lora_A", "lora_down").replace("lora_B", "lora_up")
@@ -164,8 +182,8 @@ def save_lcm_lora(path: Path, unet, *, rank: int, init_std: float) -> int:
         state[kohya_key] = weight.to(torch.float16).contiguous()
         if "lora_down" in kohya_key:
             state[kohya_key.split(".")[0] + ".alpha"] = torch.tensor(float(rank), dtype=torch.float16)
-    path.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(path / LCM_LORA_WEIGHTS))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(file))
     return sum(t.numel() for k, t in state.items() if not k.endswith(".alpha"))
 
 
@@ -203,6 +221,8 @@ def build_tiny_generator(models_dir: Path) -> None:
 
     torch.manual_seed(SEED)
     save_lcm_lora(models_dir / LCM_LORA_DIR, UNet2DConditionModel(**unet_config), rank=4, init_std=0.2)
+    torch.manual_seed(SEED)
+    save_draft_lora(models_dir / DRAFT_LORA_DIR, UNet2DConditionModel(**unet_config), rank=4, init_std=0.2)
 
     torch.manual_seed(SEED)
     taesd = AutoencoderTiny(

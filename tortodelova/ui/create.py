@@ -32,6 +32,14 @@ EXAMPLES = [
 ]
 SIZE_CHOICES = [(size.name, size.id) for size in SIZES.values()]
 QUALITY_CHOICES = [(title, quality) for quality, title in QUALITY_TITLES.items()]
+# One line each: what the chef gets for the wait and the price (issue 20).
+QUALITY_HELP = (
+    "- **Черновик** — быстрее и дешевле всего: прикинуть идею, потом «Доработать» понравившийся вариант\n"
+    "- **Быстро** — за секунды и вдвое дешевле «Качественно»: хорошее изображение для переписки с заказчиком\n"
+    "- **Качественно** — дольше всего (до минут на процессоре), зато самые чёткие детали — для итогового макета"
+)
+REFINE_NOTE = ("Черновик можно доработать: та же композиция и то же зерно, но прорисовка в выбранном качестве "
+               "(нажмите на вариант, чтобы выбрать его).")
 POLL_SECONDS = 1.0
 VISITOR_NOTE = ("**Чтобы создать дизайн, войдите или зарегистрируйтесь** — новым пользователям дарим кредиты. "
                 "Один дизайн без регистрации — во вкладке «Попробовать бесплатно».")
@@ -67,6 +75,9 @@ class CreateTab:
     repeat_btn: gr.Button
     cancel_btn: gr.Button
     strength: gr.Slider
+    refine_row: gr.Column  # «Доработать» for a draft (shown only when the shown design is a draft)
+    refine_fast_btn: gr.Button
+    refine_standard_btn: gr.Button
     photo: gr.Image  # «Фото-образец»: a customer's photo the design starts from (img2img)
     photo_strength: gr.Slider
     jobs: gr.HTML
@@ -114,11 +125,17 @@ def layout() -> CreateTab:
                 strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT, step=0.05,
                                      buttons=[], elem_id="create-strength",
                                      label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
+                with gr.Column(visible=False, elem_id="create-refine") as refine_row:
+                    gr.Markdown(REFINE_NOTE, elem_classes=["td-muted"])
+                    with gr.Row(elem_classes=["td-design-actions"]):
+                        refine_fast_btn = gr.Button("Доработать: быстро", size="sm", elem_id="create-refine-fast")
+                        refine_standard_btn = gr.Button("Доработать: качественно", size="sm", variant="primary",
+                                                        elem_id="create-refine-standard")
             jobs = gr.HTML(elem_id="create-jobs")
         with gr.Column(scale=5, min_width=300, elem_id="create-extra"):
             with gr.Accordion("Дополнительно", open=False, elem_id="create-advanced"):
-                quality = gr.Radio(QUALITY_CHOICES, value="standard", label="Качество", elem_id="create-quality",
-                                   info="«Быстро» — за секунды и вдвое дешевле, «Качественно» — детальнее")
+                quality = gr.Radio(QUALITY_CHOICES, value="standard", label="Качество", elem_id="create-quality")
+                gr.Markdown(QUALITY_HELP, elem_id="create-quality-help", elem_classes=["td-muted"])
                 # Text, not gr.Number: a Number shows 0 when empty (always the same seed) and checks its range in
                 # English; the service parses the digits and answers in Russian.
                 seed = gr.Textbox(label="Зерно случайности (пусто — случайное)", max_length=12,
@@ -152,6 +169,7 @@ def layout() -> CreateTab:
         notice=notice, status=status, check=check, gallery=gallery, downloads=downloads, job_row=job_row,
         actions=actions,
         more_btn=more_btn, similar_btn=similar_btn, repeat_btn=repeat_btn, cancel_btn=cancel_btn, strength=strength,
+        refine_row=refine_row, refine_fast_btn=refine_fast_btn, refine_standard_btn=refine_standard_btn,
         photo=photo, photo_strength=photo_strength, jobs=jobs, generation_id=gr.State(None),
         source_id=gr.State(None), selected_index=gr.State(0),
         timer=gr.Timer(POLL_SECONDS, active=False), examples=examples,
@@ -218,8 +236,14 @@ def _started(tab: CreateTab, ctx: Ctx, generation, header) -> dict:
 
 
 def _submit(tab: CreateTab, ctx: Ctx, header, photo=None, **fields) -> dict:
+    if photo:
+        return _submit_with(tab, ctx, header, lambda: contract.submit_with_photo(ctx, photo, **fields))
+    return _submit_with(tab, ctx, header, lambda: contract.submit(ctx, **fields))
+
+
+def _submit_with(tab: CreateTab, ctx: Ctx, header, make) -> dict:
     try:
-        generation = contract.submit_with_photo(ctx, photo, **fields) if photo else contract.submit(ctx, **fields)
+        generation = make()
     except InsufficientCredits as exc:
         # Its own place under the button: the progress of another job cannot overwrite it.
         warn(exc.message, title="Недостаточно кредитов")
@@ -253,6 +277,13 @@ def similar(ctx: Ctx, source_id, selected_index, strength, *, tab: CreateTab, he
     return _submit(tab, ctx, header, **fields)
 
 
+def refine(ctx: Ctx, source_id, selected_index, *, quality: str, tab: CreateTab, header: account.Header):
+    """«Доработать»: the selected draft image again in ``quality``, same composition and seed (img2img)."""
+    return _submit_with(tab, ctx, header, lambda: generation_service.refine(
+        session=ctx.session, settings=ctx.settings, queue=ctx.services.queue, user=ctx.user,
+        generation_id=source_id, index=int(selected_index or 0), quality=quality))
+
+
 def repeat(ctx: Ctx, generation_id, *, tab: CreateTab):
     """«Повторить с этими настройками»: the form is filled from the design; nothing is charged until «Создать»."""
     source = generation_service.get_owned(session=ctx.session, user=ctx.user, generation_id=generation_id)
@@ -284,7 +315,8 @@ def poll(ctx: Ctx, generation_id, *, tab: CreateTab, header: account.Header):
     if generation.status == "succeeded":
         out.update({tab.gallery: render.gallery_items(public, ctx.base),
                     tab.downloads: render.downloads_html(public, ctx.base), tab.source_id: generation.id,
-                    tab.selected_index: 0, tab.actions: gr.Column(visible=True)})
+                    tab.selected_index: 0, tab.actions: gr.Column(visible=True),
+                    tab.refine_row: gr.Column(visible=generation.quality == "draft")})
     following = contract.active_job(ctx)  # e.g. started in a second tab: keep following it
     out[tab.generation_id] = following.id if following else generation.id
     out[tab.timer] = gr.Timer(active=following is not None)
@@ -326,7 +358,7 @@ def open_balance_tab():
 def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: account.Header, tabs: gr.Tabs) -> None:
     result_outputs = [tab.generation_id, tab.status, tab.gallery, tab.downloads, tab.check, tab.notice, tab.job_row,
                       tab.actions, tab.cancel_btn, tab.timer, tab.topup_btn, header.user, tab.jobs, tab.source_id,
-                      tab.selected_index]
+                      tab.selected_index, tab.refine_row]
     auth_outputs = [header.auth_panel, header.auth_tabs, header.auth_note]
     quiet = {"show_progress": "hidden"}
     tab.generate_btn.click(bind(generate, services, auth="optional", tab=tab, header=header),
@@ -338,6 +370,10 @@ def wire(tab: CreateTab, services: Services, token: gr.BrowserState, header: acc
     tab.similar_btn.click(bind(similar, services, tab=tab, header=header),
                           [token, tab.source_id, tab.selected_index, tab.strength], result_outputs,
                           api_name="create_similar", **quiet)
+    for button, quality in ((tab.refine_fast_btn, "fast"), (tab.refine_standard_btn, "standard")):
+        button.click(bind(refine, services, quality=quality, tab=tab, header=header),
+                     [token, tab.source_id, tab.selected_index], result_outputs, api_name=f"create_refine_{quality}",
+                     **quiet)
     tab.repeat_btn.click(bind(repeat, services, tab=tab), [token, tab.generation_id], form_fields(tab),
                          api_name="create_repeat", **quiet)
     tab.timer.tick(bind(poll, services, tab=tab, header=header), [token, tab.generation_id], result_outputs,
