@@ -19,8 +19,6 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from tortodelova.vocabulary import QUALITY_NAMES as QUALITIES
-from tortodelova.vocabulary import STRENGTH_RANGE
 from tortodelova.pipeline.errors import BadOutput, ModelsMissing
 from tortodelova.pipeline.models import (
     DRAFT_LORA_DIR,
@@ -50,6 +48,8 @@ from tortodelova.pipeline.runtime import (  # noqa: F401  (re-exported: the work
     resolve_backend,
     resolve_device,
 )
+from tortodelova.vocabulary import QUALITY_NAMES as QUALITIES
+from tortodelova.vocabulary import STRENGTH_RANGE
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,9 @@ GENERATOR_DIR = "dreamshaper-8"
 LCM_LORA_DIR = "lcm-lora-sdv1-5"
 DRAFT_LORA_DIR = "hyper-sd15-1step"
 TAESD_DIR = "taesd"
+# The OpenVINO IR components one converted folder each holds (openvino_cache names them, openvino_convert
+# writes them, openvino_backend compiles them).
+UNET, UNET_LCM, TEXT_ENCODER, VAE_DECODER, TAESD_DECODER = "unet", "unet-lcm", "text-encoder", "vae-decoder", "taesd"
 
 LCM_LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 # ByteDance/Hyper-SD publishes its SD 1.5 LoRAs as single safetensors files (kohya-style keys) at the repository root;

@@ -21,14 +21,24 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR, is_present
+from tortodelova.pipeline.models import (  # the component names are re-exported: `cache.UNET` reads well at the call
+    GENERATOR_DIR,
+    LCM_LORA_DIR,
+    LCM_LORA_WEIGHTS,
+    TAESD_DECODER,
+    TAESD_DIR,
+    TEXT_ENCODER,
+    UNET,
+    UNET_LCM,
+    VAE_DECODER,
+    is_present,
+)
 
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = "openvino"
 CONVERSION_VERSION = 1
 CALIBRATION_VERSION = 2  # the calibration set of full int8 (openvino_convert.calibration): only those folders change
-UNET, UNET_LCM, TEXT_ENCODER, VAE_DECODER, TAESD_DECODER = "unet", "unet-lcm", "text-encoder", "vae-decoder", "taesd"
 INT8_MODES = ("off", "weights", "full")
 IR_FILES = ("model.xml", "model.bin")
 

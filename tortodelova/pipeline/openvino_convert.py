@@ -16,7 +16,18 @@ from pathlib import Path
 
 import torch
 
-from tortodelova.pipeline.models import GENERATOR_DIR, LCM_LORA_DIR, LCM_LORA_WEIGHTS, TAESD_DIR
+from tortodelova.pipeline.models import (
+    GENERATOR_DIR,
+    LCM_LORA_DIR,
+    LCM_LORA_WEIGHTS,
+    TAESD_DECODER,
+    TAESD_DIR,
+    TEXT_ENCODER,
+    UNET,
+    UNET_LCM,
+    VAE_DECODER,
+)
+from tortodelova.pipeline.runtime import cpu_has_fast_bf16, physical_cores
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +100,9 @@ class Converter:
         gc.collect()
 
     def torch_module(self, component: str) -> tuple[torch.nn.Module, dict]:
-        from tortodelova.pipeline import openvino_cache as cache
-
         pipe = self.pipe
-        if component in (cache.UNET, cache.UNET_LCM):
-            self._set_lcm_fused(component == cache.UNET_LCM)
+        if component in (UNET, UNET_LCM):
+            self._set_lcm_fused(component == UNET_LCM)
             width = pipe.unet.config.cross_attention_dim
             example = {
                 "sample": torch.randn(EXAMPLE_BATCH, pipe.unet.config.in_channels, EXAMPLE_LATENT, EXAMPLE_LATENT),
@@ -101,12 +110,12 @@ class Converter:
                 "encoder_hidden_states": torch.randn(EXAMPLE_BATCH, 77, width),
             }
             return _UNet(pipe.unet), example
-        if component == cache.TEXT_ENCODER:
+        if component == TEXT_ENCODER:
             return _TextEncoder(pipe.text_encoder), {"input_ids": torch.ones(EXAMPLE_BATCH, 77, dtype=torch.int64)}
         channels = 4
-        if component == cache.VAE_DECODER:
+        if component == VAE_DECODER:
             model = pipe.vae
-        elif component == cache.TAESD_DECODER:
+        elif component == TAESD_DECODER:
             from diffusers import AutoencoderTiny
 
             model = self._taesd = self._taesd or AutoencoderTiny.from_pretrained(self.models_dir / TAESD_DIR)
@@ -151,11 +160,9 @@ class Converter:
         import openvino as ov
         from diffusers import DPMSolverMultistepScheduler, LCMScheduler
 
-        from tortodelova.pipeline import openvino_cache as cache
-        from tortodelova.pipeline.generator import cpu_has_fast_bf16, physical_cores
 
         pipe = self.pipe
-        lcm = component == cache.UNET_LCM
+        lcm = component == UNET_LCM
         config = pipe.scheduler.config
         if lcm:
             scheduler, steps, guidance, prompts = LCMScheduler.from_config(config), 4, 1.0, CALIBRATION_PROMPTS

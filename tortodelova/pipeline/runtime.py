@@ -1,5 +1,6 @@
 """Where and how the generator runs: device and dtype, backend (torch | OpenVINO), threads, output checks."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -37,9 +38,8 @@ def resolve_backend(backend: str | None, device: torch.device) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"GENERATION_BACKEND has to be one of {BACKENDS} but is {backend!r}")
     if backend == "auto":
-        from tortodelova.pipeline.openvino_backend import available
-
-        backend = "openvino" if device.type == "cpu" and available() else "torch"
+        openvino_installed = importlib.util.find_spec("openvino") is not None
+        backend = "openvino" if device.type == "cpu" and openvino_installed else "torch"
     if backend == "openvino" and device.type != "cpu":
         raise ValueError(f"the OpenVINO backend runs on the CPU, not on {device}")
     return backend
