@@ -147,7 +147,8 @@ def test_pricing_is_one_function():
         with pytest.raises(InvalidInput):
             pricing.price(**bad)
     table = {(i["size"], i["quality"]): i["credits_per_image"] for i in pricing.pricing_table()["items"]}
-    assert table[("square", "standard")] == 10 and len(table) == 6
+    assert table[("square", "standard")] == 10 and len(table) == 9
+    assert pricing.price(size="square", quality="draft", variants=2) == 6  # half of fast, rounded up
 
 
 def test_fifty_parallel_charges_on_postgresql(make_settings, pg_database):

@@ -39,7 +39,7 @@ def test_openapi_types_every_field_of_the_generation_request_and_response(client
     assert _untyped(request, spec) == []
     props = request["properties"]
     assert set(props["size"]["enum"]) == {"square", "portrait", "landscape"}
-    assert set(props["quality"]["enum"]) == {"fast", "standard"}
+    assert set(props["quality"]["enum"]) == {"draft", "fast", "standard"}
     assert props["variants"]["minimum"] == 1 and props["variants"]["maximum"] == 4
     assert props["prompt"]["maxLength"] == 500 and "prompt" in request["required"]
     assert {"init_upload_id", "inscription", "negative_prompt", "prompt_en", "strength"} <= set(props)

@@ -86,7 +86,7 @@ def test_check_models_on_an_empty_folder(tmp_path):
 
     assert not status.ok
     assert status.missing == [TRANSLATOR_DIR, GENERATOR_DIR]
-    assert status.optional_missing == [LCM_LORA_DIR, TAESD_DIR]
+    assert status.optional_missing == [LCM_LORA_DIR, DRAFT_LORA_DIR, TAESD_DIR]
     assert status.present == []
 
 
@@ -94,20 +94,20 @@ def test_check_models_on_tiny_models(tiny_models_dir):
     status = check_models(tiny_models_dir)
 
     assert status.ok
-    assert status.present == [TRANSLATOR_DIR, GENERATOR_DIR, LCM_LORA_DIR, TAESD_DIR]
+    assert status.present == [TRANSLATOR_DIR, GENERATOR_DIR, LCM_LORA_DIR, DRAFT_LORA_DIR, TAESD_DIR]
     assert status.missing == status.optional_missing == []
 
 
 def test_optional_models_do_not_block(tiny_models_dir, tmp_path):
     copy = tmp_path / "models"
-    shutil.copytree(tiny_models_dir, copy, ignore=shutil.ignore_patterns(TAESD_DIR, LCM_LORA_DIR))
+    shutil.copytree(tiny_models_dir, copy, ignore=shutil.ignore_patterns(TAESD_DIR, LCM_LORA_DIR, DRAFT_LORA_DIR))
     (copy / GENERATOR_DIR / "unet" / "diffusion_pytorch_model.fp16.safetensors").unlink()
 
     status = ensure_models(copy, offline=True)
 
     assert not status.ok
     assert status.missing == [GENERATOR_DIR]
-    assert status.optional_missing == [LCM_LORA_DIR, TAESD_DIR]
+    assert status.optional_missing == [LCM_LORA_DIR, DRAFT_LORA_DIR, TAESD_DIR]
 
 
 def test_tiny_models_have_the_real_layout(tiny_models_dir):
