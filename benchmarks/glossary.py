@@ -25,7 +25,7 @@ import statistics
 import time
 from pathlib import Path
 
-from tortodelova.pipeline import glossary
+from tortodelova.pipeline import glossary, glossary_data
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "pipeline" / "glossary_phrasings.tsv"
 
@@ -122,14 +122,14 @@ def main() -> None:
     for name, count, mean, median, p95_ms, max_ms in rows:
         print(f"| {name} | {count} | {mean:.3f} | {median:.3f} | {p95_ms:.3f} | {max_ms:.3f} |")
 
-    entries = glossary.load_glossary()
+    entries = glossary_data.load_glossary()
     terms = collections.Counter(entry.category for entry in entries)
     spellings = collections.Counter()
     for entry in entries:
         spellings[entry.category] += len(entry.ru)
     print("\n| category | terms | RU spellings |")
     print("| --- | ---: | ---: |")
-    for category, title in glossary.CATEGORIES.items():
+    for category, title in glossary_data.CATEGORIES.items():
         print(f"| {category} ({title}) | {terms[category]} | {spellings[category]} |")
     print(f"| **total** | **{sum(terms.values())}** | **{sum(spellings.values())}** |")
 

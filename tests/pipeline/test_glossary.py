@@ -1,6 +1,7 @@
 import pytest
 
-from tortodelova.pipeline.glossary import Term, find_terms, fix_translation, load_glossary, prepare_source
+from tortodelova.pipeline.glossary import Term, find_terms, fix_translation, prepare_source
+from tortodelova.pipeline.glossary_data import load_glossary
 
 ISSUE_EXAMPLE = "нежный двухъярусный торт с мастикой цвета пыльной розы и живыми цветами"
 

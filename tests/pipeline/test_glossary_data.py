@@ -4,16 +4,15 @@ import collections
 
 import pytest
 
-from tortodelova.pipeline.glossary import (
+from tortodelova.pipeline.glossary import analyse, normalize
+from tortodelova.pipeline.glossary_data import (
     CATEGORIES,
     COLUMNS,
     GLOSSARY_PATH,
     LEMMA_SEPARATOR,
     MT_FIXES_PATH,
     GlossaryError,
-    analyse,
     load_glossary,
-    normalize,
     parse_glossary,
 )
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tortodelova.pipeline.glossary import CATEGORIES, load_glossary
+from tortodelova.pipeline.glossary_data import CATEGORIES, load_glossary
 from tortodelova.pipeline.translator import Translator
 
 PHRASINGS_PATH = Path(__file__).with_name("glossary_phrasings.tsv")

@@ -19,16 +19,9 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from tortodelova.pipeline import loaders
 from tortodelova.pipeline.errors import BadOutput, ModelsMissing
-from tortodelova.pipeline.models import (
-    DRAFT_LORA_DIR,
-    DRAFT_LORA_WEIGHTS,
-    GENERATOR_DIR,
-    LCM_LORA_DIR,
-    LCM_LORA_WEIGHTS,
-    TAESD_DIR,
-    is_present,
-)
+from tortodelova.pipeline.models import ADAPTER_FILES, DRAFT_ADAPTER, GENERATOR_DIR, LCM_ADAPTER, is_present
 from tortodelova.pipeline.preview import preview_image
 from tortodelova.pipeline.requests import (  # noqa: F401  (re-exported: the worker, benchmarks and tests import them here)
     MAX_IMAGES,
@@ -53,18 +46,12 @@ from tortodelova.vocabulary import STRENGTH_RANGE
 
 logger = logging.getLogger(__name__)
 
-LCM_ADAPTER = "lcm"
-DRAFT_ADAPTER = "draft"
-# Where each adapter's file lies under MODELS_DIR (both backends load them from here).
-ADAPTER_FILES = {LCM_ADAPTER: (LCM_LORA_DIR, LCM_LORA_WEIGHTS), DRAFT_ADAPTER: (DRAFT_LORA_DIR, DRAFT_LORA_WEIGHTS)}
 # Hyper-SD15 1-step as its model card runs it: TCDScheduler, one step at timestep 800, eta 1.0, guidance 0.
 DRAFT_TIMESTEPS = (800,)
 DRAFT_ETA = 1.0
 # Step previews are shown at most 320 CSS px wide (blurry by nature): drawn at up to 256 px a side, their PNG costs
 # ~10 ms instead of ~70 ms at 512 px, on every previewed step of every job.
 PREVIEW_MAX_SIDE = 256
-# Below this much GPU memory, attention slicing trades speed for fitting 4 images at 768 px in memory.
-LOW_VRAM_BYTES = 6 * 1024**3
 
 
 class CakeGenerator:
@@ -139,8 +126,6 @@ class CakeGenerator:
         ``GENERATION_BACKEND``. ``int8`` (OpenVINO only): "off", "weights" or "full"; None reads ``OPENVINO_INT8``.
         ``openvino_lora``: "runtime" (one UNet, LoRAs switched per request) or "fused" (benchmark baseline only).
         """
-        from diffusers import AutoencoderTiny, StableDiffusionPipeline
-
         models_dir = Path(models_dir)
         if not is_present(models_dir, GENERATOR_DIR):
             raise ModelsMissing(missing=[GENERATOR_DIR])
@@ -148,71 +133,38 @@ class CakeGenerator:
         if device.type == "cpu":
             torch.set_num_threads(physical_cores())
         if resolve_backend(backend, device) == "openvino":
-            from tortodelova.pipeline.openvino_backend import load_pipeline
-
-            precision = "bf16" if dtype == torch.bfloat16 else "f32"
-            int8 = int8 or os.environ.get("OPENVINO_INT8", "off")
-            pipe, taesd = load_pipeline(models_dir, precision=precision, threads=physical_cores(), int8=int8,
-                                        vae_dtype=dtype, lora=openvino_lora)  # fmt: skip
-            adapters = pipe.unet.adapters + tuple(pipe.unet.fused)
-            kwargs.setdefault("preview_decoder", "linear")
-            return cls(pipe, taesd=taesd, lcm_adapter=LCM_ADAPTER if LCM_ADAPTER in adapters else None,
-                       draft_adapter=DRAFT_ADAPTER if DRAFT_ADAPTER in adapters else None,
-                       backend=f"openvino-{precision}", **kwargs)  # fmt: skip
-        # fp16 overflows in the SD 1.5 VAE decoder (NaN/black images); bf16 and fp32 do not.
+            return cls._from_openvino(models_dir, dtype=dtype, int8=int8, lora=openvino_lora, **kwargs)
+        # 1. The pipeline (fp16 overflows in the SD 1.5 VAE decoder, so that one decoder runs in fp32).
         vae_dtype = torch.float32 if dtype == torch.float16 else dtype
-
-        generator_dir = models_dir / GENERATOR_DIR
-        has_fp16 = any((generator_dir / "unet").glob("*.fp16.safetensors"))
-        pipe = StableDiffusionPipeline.from_pretrained(
-            generator_dir,
-            dtype=dtype,
-            variant="fp16" if has_fp16 else None,
-            safety_checker=None,
-            feature_extractor=None,
-            requires_safety_checker=False,
-        )
-        if vae_dtype != dtype:
-            pipe.vae.to(vae_dtype)
-        pipe.to(device)
-        pipe.set_progress_bar_config(disable=True)
-        if device.type == "cuda" and torch.cuda.get_device_properties(device).total_memory < LOW_VRAM_BYTES:
-            pipe.enable_attention_slicing()
-
-        loaded = []
-        for adapter, (folder, weights) in ADAPTER_FILES.items():
-            if is_present(models_dir, folder):
-                pipe.load_lora_weights(models_dir / folder, weight_name=weights, adapter_name=adapter)
-                loaded.append(adapter)
-            else:
-                logger.warning("%s is missing: %s quality falls back (see CakeGenerator.sampling)", folder,
-                               "fast" if adapter == LCM_ADAPTER else "draft")  # fmt: skip
-        if loaded:
-            pipe.unet.to(dtype)  # the adapters' weights arrive in the file's fp32; keep one dtype in the UNet
-            pipe.unet.disable_lora()
-        lcm_adapter = LCM_ADAPTER if LCM_ADAPTER in loaded else None
-        draft_adapter = DRAFT_ADAPTER if DRAFT_ADAPTER in loaded else None
-
-        taesd = None
-        if is_present(models_dir, TAESD_DIR):
-            taesd = AutoencoderTiny.from_pretrained(models_dir / TAESD_DIR, dtype=vae_dtype).to(device)
-        else:
-            logger.warning("%s is missing: fast quality decodes with the full VAE", TAESD_DIR)
-
-        if channels_last is None:
-            channels_last = device.type == "cuda"
-        if channels_last:
-            for model in (pipe.unet, pipe.vae, taesd):
-                if model is not None:
-                    model.to(memory_format=torch.channels_last)
-        if compile:
-            pipe.unet.compile()
+        pipe = loaders.load_pipeline(models_dir, device=device, dtype=dtype, vae_dtype=vae_dtype)
+        # 2. The qualities' LoRAs, switched off until a request asks for one.
+        loaded = loaders.load_adapters(pipe, models_dir, dtype=dtype)
+        # 3. The small decoder of the fast qualities.
+        taesd = loaders.load_taesd(models_dir, device=device, dtype=vae_dtype)
+        # 4. Memory layout and compilation.
+        loaders.optimise(pipe, taesd, device=device, channels_last=channels_last, compile=compile)
         kwargs.setdefault("preview_decoder", "taesd" if taesd is not None and device.type == "cuda" else "linear")
         logger.info(
             "loaded %s on %s (%s, vae %s), adapters: %s, taesd: %s",
             GENERATOR_DIR, device, dtype, vae_dtype, loaded, taesd is not None,
         )  # fmt: skip
-        return cls(pipe, taesd=taesd, lcm_adapter=lcm_adapter, draft_adapter=draft_adapter, **kwargs)
+        return cls(pipe, taesd=taesd, lcm_adapter=LCM_ADAPTER if LCM_ADAPTER in loaded else None,
+                   draft_adapter=DRAFT_ADAPTER if DRAFT_ADAPTER in loaded else None, **kwargs)  # fmt: skip
+
+    @classmethod
+    def _from_openvino(cls, models_dir: Path, *, dtype: torch.dtype, int8: str | None, lora: str,
+                       **kwargs) -> "CakeGenerator":
+        from tortodelova.pipeline.openvino_backend import load_pipeline
+
+        precision = "bf16" if dtype == torch.bfloat16 else "f32"
+        int8 = int8 or os.environ.get("OPENVINO_INT8", "off")
+        pipe, taesd = load_pipeline(models_dir, precision=precision, threads=physical_cores(), int8=int8,
+                                    vae_dtype=dtype, lora=lora)  # fmt: skip
+        adapters = pipe.unet.adapters + tuple(pipe.unet.fused)
+        kwargs.setdefault("preview_decoder", "linear")
+        return cls(pipe, taesd=taesd, lcm_adapter=LCM_ADAPTER if LCM_ADAPTER in adapters else None,
+                   draft_adapter=DRAFT_ADAPTER if DRAFT_ADAPTER in adapters else None,
+                   backend=f"openvino-{precision}", **kwargs)  # fmt: skip
 
     @property
     def device(self) -> torch.device:

@@ -26,45 +26,26 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Iterator
 
-GLOSSARY_PATH = Path(__file__).with_name("glossary_ru_en.tsv")
-MT_FIXES_PATH = Path(__file__).with_name("glossary_mt_fixes.tsv")
-COLUMNS = ("category", "ru", "en", "en_plural", "notes")
-LEMMA_SEPARATOR = "|"
-CATEGORIES = {
-    "coatings": "coatings and finishes",
-    "creams": "creams and fillings",
-    "sponges": "sponge and dough kinds",
-    "cakes": "desserts and pastries by kind",
-    "named": "classic and Soviet cakes by name",
-    "decorations": "decorations and their materials",
-    "fruit": "berries, fruit and nuts",
-    "construction": "construction and decor elements",
-    "techniques": "techniques",
-    "shapes": "shapes and constructions",
-    "occasions": "occasions and themes",
-    "folk": "folk crafts and decorative traditions",
-    "colours": "colours and shades",
-}
+from tortodelova.pipeline.glossary_data import (  # the data side; these names are the glossary's vocabulary too
+    _WORD,
+    Entry,
+    has_cyrillic,
+    load_glossary,
+    mt_fixes,
+)
 
 PERSONAL = "personal"  # the category of a chef's own term; never in the data file
 
-_WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 # Between the words of one term: spaces, quotes and at most one hyphen or dash («торт - цифра», «кап-кейк»,
 # «торт "Прага"»). A comma or a full stop ends the phrase: «крем, чиз» is not крем-чиз.
 _QUOTES = "\"«»„“”"
 _JOINER = re.compile(rf"[\s{_QUOTES}]*[-‐–]?[\s{_QUOTES}]*")
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # "три яруса" is genitive singular in form but plural in meaning
 _PAUCAL = re.compile(r"(?:^|[^а-яё0-9])(?:два|две|три|четыре|оба|обе|[234])\s+$", re.IGNORECASE)
 # pymorphy guesses proper names for rare words (цветы → the name Цвета); a common-noun reading is preferred
 _PROPER = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
-
-
-class GlossaryError(ValueError):
-    """A line of the glossary data file that cannot be used; the message names the line."""
 
 
 @dataclass(frozen=True)
@@ -81,16 +62,6 @@ class PersonalGlossary:
 
     key: str
     items: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class Entry:
-    line: int
-    category: str
-    ru: tuple[str, ...]  # dictionary forms and spellings, e.g. ("кейк-попс", "кейкпопс")
-    en: str
-    en_plural: str
-    notes: str
 
 
 @dataclass(frozen=True)
@@ -111,60 +82,8 @@ class _Match:
     splits: bool  # cuts a hyphenated compound («покрытие крем» out of «покрытие крем-чиз»)
 
 
-def has_cyrillic(text: str) -> bool:
-    return _CYRILLIC.search(text) is not None
-
-
 def normalize(word: str) -> str:
     return word.lower().replace("ё", "е")
-
-
-# 1. Data ------------------------------------------------------------------------------------------------------------
-
-
-def parse_glossary(text: str) -> list[Entry]:
-    """Entries of the TSV data; raises GlossaryError naming the first bad line."""
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = [cell.strip() for cell in line.split("\t")]
-        if cells == list(COLUMNS):
-            continue
-        if len(cells) != len(COLUMNS):
-            raise GlossaryError(f"line {number}: {len(COLUMNS)} tab-separated columns expected, found {len(cells)}")
-        category, ru, en, en_plural, notes = cells
-        if category not in CATEGORIES:
-            raise GlossaryError(f"line {number}: unknown category {category!r}, expected one of {sorted(CATEGORIES)}")
-        spellings = tuple(spelling.strip() for spelling in ru.split(LEMMA_SEPARATOR))
-        if not all(spellings) or not en:
-            raise GlossaryError(f"line {number}: RU lemmas and EN are required")
-        for spelling in spellings:
-            if not has_cyrillic(spelling) or _WORD.sub("", spelling).strip(" -"):
-                raise GlossaryError(f"line {number}: {spelling!r} is not a Russian word or phrase")
-        for english in (en, en_plural):
-            if not english.isascii() or has_cyrillic(english):
-                raise GlossaryError(f"line {number}: EN {english!r} must be plain ASCII")
-        entries.append(Entry(number, category, spellings, en, en_plural, notes))
-    return entries
-
-
-@cache
-def load_glossary() -> tuple[Entry, ...]:
-    return tuple(parse_glossary(GLOSSARY_PATH.read_text(encoding="utf-8")))
-
-
-@cache
-def _mt_fixes() -> tuple[tuple[re.Pattern[str], str], ...]:
-    pairs = []
-    for line in MT_FIXES_PATH.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            wrong, right = (cell.strip() for cell in line.split("\t"))
-            pairs.append((wrong, right))
-    pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
-    return tuple(
-        (re.compile(rf"(?<![\w-]){re.escape(wrong)}(?![\w-])", re.IGNORECASE), right) for wrong, right in pairs
-    )
 
 
 # 2. Morphology ------------------------------------------------------------------------------------------------------
@@ -405,7 +324,7 @@ def prepare_source(text_ru: str, personal: PersonalGlossary | None = None) -> tu
 
 def fix_translation(text_en: str, terms: list[Term]) -> str:
     """Rewrite known MT mistakes, then append any glossary term the MT dropped."""
-    for pattern, right in _mt_fixes():
+    for pattern, right in mt_fixes():
         text_en = pattern.sub(right, text_en)
     text_en = re.sub(r"\b(\w+)(?:\s+\1\b)+", r"\1", text_en, flags=re.IGNORECASE)  # "cake cake"
     text_en = text_en.strip()

@@ -25,6 +25,9 @@ LCM_LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 # ByteDance/Hyper-SD publishes its SD 1.5 LoRAs as single safetensors files (kohya-style keys) at the repository root;
 # the draft quality («Черновик») uses the 1-step one with the TCD scheduler.
 DRAFT_LORA_WEIGHTS = "Hyper-SD15-1step-lora.safetensors"
+# The qualities' LoRA adapters by name, and where each one's file lies under MODELS_DIR (both backends load them).
+LCM_ADAPTER, DRAFT_ADAPTER = "lcm", "draft"
+ADAPTER_FILES = {LCM_ADAPTER: (LCM_LORA_DIR, LCM_LORA_WEIGHTS), DRAFT_ADAPTER: (DRAFT_LORA_DIR, DRAFT_LORA_WEIGHTS)}
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,7 @@ import numpy as np
 import torch
 
 from tortodelova.pipeline import openvino_cache as cache
-from tortodelova.pipeline.models import (
-    DRAFT_LORA_DIR,
-    DRAFT_LORA_WEIGHTS,
-    GENERATOR_DIR,
-    LCM_LORA_DIR,
-    LCM_LORA_WEIGHTS,
-    TAESD_DIR,
-    is_present,
-)
+from tortodelova.pipeline.models import ADAPTER_FILES, GENERATOR_DIR, TAESD_DIR, is_present
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +165,6 @@ def _empty_config(cls, folder: Path):
         return cls.from_config(cls.load_config(folder)).config
 
 
-ADAPTER_FILES = {"lcm": (LCM_LORA_DIR, LCM_LORA_WEIGHTS), "draft": (DRAFT_LORA_DIR, DRAFT_LORA_WEIGHTS)}
 
 
 def load_pipeline(models_dir: str | Path, *, precision: str, threads: int, int8: str = "off", vae_dtype=None,

@@ -1,5 +1,5 @@
 """«Слова, которых нет в глоссарии»: lemmas of submitted prompts that no glossary matched and that the translation
-transliterated or could not know (`pipeline.glossary.misses`), counted so the glossary can grow from real use.
+transliterated or could not know (`pipeline.glossary_misses.misses`), counted so the glossary can grow from real use.
 One row per lemma; never the prompt, never who wrote it."""
 from __future__ import annotations
 
