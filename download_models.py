@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     if args.tiny:
-        from tortodelova.pipeline.tiny import build_tiny_models
+        from tortodelova.testing.tiny import build_tiny_models
 
         build_tiny_models(args.models_dir)
         status = check_models(args.models_dir)

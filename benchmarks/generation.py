@@ -88,7 +88,7 @@ def build_models(models_dir: Path) -> dict:
     from diffusers import AutoencoderKL, AutoencoderTiny, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from tortodelova.pipeline.tiny import save_draft_lora, save_generator, save_lcm_lora, write_clip_tokenizer
+    from tortodelova.testing.tiny import save_draft_lora, save_generator, save_lcm_lora, write_clip_tokenizer
 
     print(f"building random SD 1.5 models in {models_dir} (once)...", flush=True)
     generator_dir = models_dir / GENERATOR_DIR
@@ -223,7 +223,7 @@ def run_original(models_dir: Path, *, device, size, batch, steps) -> Row:
     """The original service's pipeline: default PNDM scheduler, guidance 7.5, fp32, attention slicing "max"."""
     from diffusers import PNDMScheduler, StableDiffusionPipeline
 
-    from tortodelova.pipeline.tiny import SD15_SCHEDULER
+    from tortodelova.testing.tiny import SD15_SCHEDULER
 
     pipe = StableDiffusionPipeline.from_pretrained(
         models_dir / GENERATOR_DIR, dtype=torch.float32, variant="fp16", safety_checker=None, feature_extractor=None,

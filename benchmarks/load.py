@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_SOURCES = ("tortodelova/pipeline/tiny.py", "tortodelova/pipeline/tiny_translator.py")
+TINY_SOURCES = ("tortodelova/testing/tiny.py", "tortodelova/testing/tiny_translator.py")
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "нагрузка-торт-123"

@@ -37,7 +37,7 @@ def build(cache: Path) -> tuple[Path, Path]:
         return hf_dir, ct2_dir
     from transformers import MarianConfig, MarianMTModel
 
-    from tortodelova.pipeline.tiny_translator import build_tiny_translator
+    from tortodelova.testing.tiny_translator import build_tiny_translator
 
     shutil.rmtree(cache, ignore_errors=True)
     # The sentencepiece models of the tiny translator give MarianTokenizer its files; the vocabulary the converter

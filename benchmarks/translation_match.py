@@ -21,7 +21,7 @@ def main() -> int:
     from ctranslate2.converters import TransformersConverter
     from transformers import MarianMTModel, MarianTokenizer
 
-    from tortodelova.pipeline.tiny_translator import PAIRS, build_tiny_translator
+    from tortodelova.testing.tiny_translator import PAIRS, build_tiny_translator
     from tortodelova.pipeline.translator import Translator
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,7 +37,7 @@ from tests.helpers import S3_ACCESS_KEY, S3_SECRET_KEY, port_open, store_setting
 from tests.stack import make_stack, stack, worker_settings  # noqa: E402,F401 - fixtures for every folder
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_SOURCES = ("tortodelova/pipeline/tiny.py", "tortodelova/pipeline/tiny_translator.py")
+TINY_SOURCES = ("tortodelova/testing/tiny.py", "tortodelova/testing/tiny_translator.py")
 
 
 # ---------------------------------------------------------------- PostgreSQL

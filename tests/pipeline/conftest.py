@@ -1,6 +1,6 @@
 import pytest
 
-from tortodelova.pipeline.tiny_translator import build_tiny_translator
+from tortodelova.testing.tiny_translator import build_tiny_translator
 
 
 @pytest.fixture(scope="session")

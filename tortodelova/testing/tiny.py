@@ -238,7 +238,7 @@ def build_tiny_models(models_dir: str | Path, *, translator: bool = True) -> Non
     models_dir.mkdir(parents=True, exist_ok=True)
     build_tiny_generator(models_dir)
     if translator:
-        from tortodelova.pipeline.tiny_translator import build_tiny_translator
+        from tortodelova.testing.tiny_translator import build_tiny_translator
 
         build_tiny_translator(models_dir / TRANSLATOR_DIR)
     logger.info("tiny models written to %s", models_dir)
