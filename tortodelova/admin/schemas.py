@@ -77,6 +77,9 @@ class GlossaryMissPublic(BaseModel):
 
 class GlossaryMissesPublic(BaseModel):
     items: list[GlossaryMissPublic]
+    total: int
+
+
 class ResetLinkPublic(BaseModel):
     """A one-time password-reset link for the admin to hand over; its query carries `token=`."""
     url: str
