@@ -21,8 +21,8 @@ def main() -> int:
     from ctranslate2.converters import TransformersConverter
     from transformers import MarianMTModel, MarianTokenizer
 
-    from tortodelova.testing.tiny_translator import PAIRS, build_tiny_translator
     from tortodelova.pipeline.translator import Translator
+    from tortodelova.testing.tiny_translator import PAIRS, build_tiny_translator
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "opus-mt-ru-en"

@@ -14,7 +14,6 @@ def _build():
 
         from jobs.tasks import make_huey, register_tasks
         from tortodelova.config import get_settings
-
         from tortodelova.observability.logs import configure_logging
 
         settings = get_settings()

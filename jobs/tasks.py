@@ -184,6 +184,8 @@ def die_with_parent_process() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent.pid:  # the master died before the line above took effect
         os.kill(os.getpid(), signal.SIGKILL)
+
+
 def serve_worker_metrics(settings: Settings) -> None:
     """Each worker process serves its own metrics (job stages, failures, model load, steps, memory) on
     WORKER_METRICS_PORT, behind METRICS_TOKEN; off when either is unset. The embedded worker (a thread of the web

@@ -4,7 +4,6 @@ Every error carries a Russian message for the person who will see it and a statu
 """
 from __future__ import annotations
 
-
 # A request authenticated a moment before an admin deleted the account: what it wanted to write cannot be kept.
 ACCOUNT_GONE = "Аккаунт удалён: войдите снова или зарегистрируйтесь"
 

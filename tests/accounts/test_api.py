@@ -8,8 +8,8 @@ import jwt
 import pytest
 
 from tortodelova.accounts import service as accounts
-from tortodelova.billing import onboarding
 from tortodelova.accounts.models import User
+from tortodelova.billing import onboarding
 from tortodelova.billing.models import Transaction
 from tortodelova.errors import Conflict
 

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from tortodelova.accounts import service as accounts
-from tortodelova.billing import onboarding
-from tortodelova.billing import pricing
+from tortodelova.billing import onboarding, pricing
 from tortodelova.billing import service as billing
 from tortodelova.billing.models import Transaction
 from tortodelova.errors import Conflict, InsufficientCredits, InvalidInput

@@ -34,7 +34,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import free_port
-from tests.production.stack import REPO, PASSWORD, Stack, kill_group, wait_for
+from tests.production.stack import PASSWORD, REPO, Stack, kill_group, wait_for
 
 pytestmark = pytest.mark.production
 

@@ -234,8 +234,8 @@ def test_re_lettering_racing_a_delete_leaves_no_private_image(services, settings
     from tortodelova.billing import onboarding
     from tortodelova.errors import NotFound
     from tortodelova.generation import service as generation_service
-    from tortodelova.generation.schemas import GenerationRequest, InscriptionRequest
     from tortodelova.generation.inscriptions import service as inscriptions
+    from tortodelova.generation.schemas import GenerationRequest, InscriptionRequest
 
     with services.session() as session:
         user = onboarding.register(session=session, settings=settings, email=f"l-{uuid.uuid4().hex[:6]}@example.com",

@@ -9,8 +9,8 @@ import pytest
 
 from tests.security.conftest import PASSWORD, login
 from tortodelova.accounts import service as accounts
-from tortodelova.billing import onboarding
 from tortodelova.accounts.models import User
+from tortodelova.billing import onboarding
 from tortodelova.errors import Conflict
 
 

@@ -11,10 +11,10 @@ TABLES = {"personal_terms", "glossary_misses"}
 
 
 def test_migration_0009_matches_the_models_and_downgrades(database_url):
-    import tortodelova.db_tables as models
     from alembic import command
     from alembic.config import Config
 
+    import tortodelova.db_tables as models
     from tortodelova.db import MIGRATIONS_DIR
 
     engine = make_engine(database_url)

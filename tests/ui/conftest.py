@@ -17,8 +17,8 @@ from tortodelova.accounts import service as accounts
 from tortodelova.billing import onboarding
 from tortodelova.billing import service as billing
 from tortodelova.config import Settings
-from tortodelova.server import build_services, create_app
 from tortodelova.container import Services
+from tortodelova.server import build_services, create_app
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@tortodelova.test", "admin-password-1"
 STARTUP_TIMEOUT = 60.0

@@ -4,7 +4,6 @@ and in the toasts.
 """
 from __future__ import annotations
 
-
 import pytest
 from playwright.sync_api import expect  # noqa: E402  (after the Chromium skip in browser.py)
 

@@ -6,7 +6,6 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-
 from typing import Iterator
 
 from sqlalchemy import func, select

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tortodelova.accounts import service
-from tortodelova.billing import onboarding
-from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
 from tortodelova.accounts.deps import AUTH_COOKIE, CurrentUser, base_url, mail_post, oauth2
+from tortodelova.accounts.schemas import Credentials, PasswordChange, Token, UserPublic
+from tortodelova.billing import onboarding
 from tortodelova.container import ServicesDep, SessionDep
 from tortodelova.errors import InvalidInput
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tortodelova.accounts import service as accounts
 from tortodelova.accounts import recovery
+from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import AuditEvent, User
 from tortodelova.accounts.roles import require_admin
 from tortodelova.billing import service as billing

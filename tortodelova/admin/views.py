@@ -3,24 +3,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from tortodelova.accounts.deps import AdminUser
 from tortodelova.accounts.schemas import UserPublic
 from tortodelova.admin import service
 from tortodelova.admin.schemas import (
+    Adjustment,
     AdminTransactionPublic,
     AdminTransactionsPublic,
     AdminUserPublic,
     AdminUsersPublic,
-    Adjustment,
-    GlossaryMissesPublic,
     AuditEventPublic,
     AuditEventsPublic,
+    GlossaryMissesPublic,
     ResetLinkPublic,
     StatsPublic,
 )
-from tortodelova.accounts.deps import AdminUser
 from tortodelova.container import ServicesDep, SessionDep
-from tortodelova.generation.image_links import SignedLinks
 from tortodelova.generation import service as generation_service
+from tortodelova.generation.image_links import SignedLinks
 from tortodelova.generation.schemas import AdminGenerationPublic, AdminGenerationsPublic
 
 router = APIRouter(prefix="/admin", tags=["Admin"])

@@ -10,9 +10,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tortodelova.accounts import recovery
+from tortodelova.accounts import recovery, throttle
 from tortodelova.accounts import service as accounts
-from tortodelova.accounts import throttle
 from tortodelova.accounts.models import User
 from tortodelova.billing.service import apply
 from tortodelova.config import Settings

@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from tortodelova.accounts.deps import CurrentUser
-from tortodelova.container import ServicesDep, SessionDep
 from tortodelova.billing import pricing, service
 from tortodelova.billing.schemas import Balance, DepositRequest, DepositResult, TransactionsPublic
+from tortodelova.container import ServicesDep, SessionDep
 
 router = APIRouter(tags=["Credits"])
 

@@ -6,9 +6,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from tortodelova.accounts.deps import CurrentUser
+from tortodelova.cards import service
 from tortodelova.container import ServicesDep, SessionDep
 from tortodelova.generation.image_links import share_url
-from tortodelova.cards import service
 
 router = APIRouter(tags=["Generation"])
 CARD_RESPONSES = {200: {"description": "Карточка для заказчика",

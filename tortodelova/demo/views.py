@@ -7,10 +7,10 @@ from fastapi.responses import JSONResponse
 
 from tortodelova.accounts.deps import CurrentUser
 from tortodelova.container import ServicesDep, SessionDep, client_ip
-from tortodelova.generation.image_response import download_name, image_response
-from tortodelova.generation.image_links import DemoLinks, RestLinks
 from tortodelova.demo import service
 from tortodelova.generation import service as generation_service
+from tortodelova.generation.image_links import DemoLinks, RestLinks
+from tortodelova.generation.image_response import download_name, image_response
 from tortodelova.generation.schemas import ClaimRequest, DemoCreate, DemoGenerationPublic, GenerationPublic
 
 router = APIRouter(tags=["Demo"])

@@ -13,9 +13,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from tortodelova import vocabulary as vocab
 from tortodelova.errors import InvalidInput
-from tortodelova.vocabulary import ColorName, FontName, PositionName, QualityName, SizeName, StatusName
 from tortodelova.pipeline import prompts
 from tortodelova.validation import check_int, check_text
+from tortodelova.vocabulary import ColorName, FontName, PositionName, QualityName, SizeName, StatusName
 
 StyleName = Literal[tuple(prompts.STYLES)]  # type: ignore[valid-type]
 

@@ -27,10 +27,10 @@ from tortodelova.generation.queue import JobQueue
 from tortodelova.generation.schemas import DemoCreate, GenerationRequest, TranslateRequest, parse_request
 from tortodelova.generation.translation import TranslationInput
 from tortodelova.observability import metrics
-from tortodelova.vocabulary import SEED_MAX, STATUS_TITLES
 from tortodelova.pipeline.errors import PipelineError
 from tortodelova.storage import ImageStore, plain_image_key
 from tortodelova.terms import service as terms_service
+from tortodelova.vocabulary import SEED_MAX, STATUS_TITLES
 
 __all__ = [
     "QUEUE_DOWN", "SEED_MAX", "STATUS_TITLES", "cancel", "delete", "ensure_models_present", "enqueue_or_refund",

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from tortodelova.container import ServicesDep, SessionDep
-from tortodelova.generation.image_response import image_response
 from tortodelova.errors import NotFound
 from tortodelova.generation import service
+from tortodelova.generation.image_response import image_response
 
 router = APIRouter(include_in_schema=False)
 

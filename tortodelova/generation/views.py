@@ -6,10 +6,10 @@ from fastapi.responses import Response as RawResponse
 
 from tortodelova.accounts.deps import CurrentUser
 from tortodelova.container import ServicesDep, SessionDep
+from tortodelova.generation import service
+from tortodelova.generation.image_links import RestLinks, share_url
 from tortodelova.generation.image_response import download_name, image_response
 from tortodelova.generation.images import verify_image_signature
-from tortodelova.generation.image_links import RestLinks, share_url
-from tortodelova.generation import service
 from tortodelova.generation.schemas import (
     GenerationPublic,
     GenerationRequest,

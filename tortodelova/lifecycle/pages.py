@@ -11,9 +11,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tortodelova.accounts import recovery
-from tortodelova.container import ServicesDep, SessionDep, client_ip
 from tortodelova.accounts.deps import base_url, mail_post
 from tortodelova.billing import onboarding
+from tortodelova.container import ServicesDep, SessionDep, client_ip
 from tortodelova.errors import DomainError, InvalidInput, RateLimited
 
 router = APIRouter(include_in_schema=False)

@@ -7,11 +7,17 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from tortodelova.accounts import recovery
 from tortodelova.accounts import service as accounts
 from tortodelova.accounts.deps import AUTH_COOKIE, CurrentUser, base_url, mail_post
-from tortodelova.container import ServicesDep, SessionDep, client_ip
 from tortodelova.billing import onboarding
+from tortodelova.container import ServicesDep, SessionDep, client_ip
 from tortodelova.lifecycle import export, service
-from tortodelova.lifecycle.schemas import (AccountDeletion, Accepted, EmailConfirm, ErrorPublic, ResetConfirm,
-                                           ResetRequest)
+from tortodelova.lifecycle.schemas import (
+    Accepted,
+    AccountDeletion,
+    EmailConfirm,
+    ErrorPublic,
+    ResetConfirm,
+    ResetRequest,
+)
 
 router = APIRouter(tags=["Account lifecycle"])
 RESENT = "Письмо со ссылкой подтверждения отправлено. Проверьте почту (и папку «Спам»)."

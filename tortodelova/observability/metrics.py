@@ -17,8 +17,15 @@ import threading
 import time
 from collections.abc import Callable
 
-from prometheus_client import (CollectorRegistry, Counter, Gauge, Histogram, PlatformCollector, ProcessCollector,
-                               generate_latest)
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -175,8 +182,8 @@ def exposition() -> tuple[bytes, str]:
 
 def serve_worker(*, port: int, token: str, host: str = "0.0.0.0") -> threading.Thread:
     """This worker process's metrics on `host:port` (a daemon thread), bearer token required."""
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
     from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     def app(environ, start_response):
         if environ.get("PATH_INFO") != "/metrics":

@@ -22,11 +22,18 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from tortodelova.container import ServicesDep, SessionDep, client_ip
-from tortodelova.generation.image_response import image_response
 from tortodelova.config import Settings
-from tortodelova.errors import (DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, RateLimited,
-                               UnsupportedMediaType)
+from tortodelova.container import ServicesDep, SessionDep, client_ip
+from tortodelova.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    UnsupportedMediaType,
+)
+from tortodelova.generation.image_response import image_response
 from tortodelova.generation.schemas import parse_request
 from tortodelova.selections import card as agreed_cards
 from tortodelova.selections import service

@@ -11,10 +11,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from tortodelova.vocabulary import ID_MAX_CHARS, MAX_VARIANTS
-from tortodelova.selections.models import (COMMENT_MAX, ITEMS_MAX, ITEMS_MIN, NAME_MAX, NOTE_MAX, PHONE_MAX,
-                                           TITLE_MAX)
+from tortodelova.selections.models import COMMENT_MAX, ITEMS_MAX, ITEMS_MIN, NAME_MAX, NOTE_MAX, PHONE_MAX, TITLE_MAX
 from tortodelova.validation import check_int, check_text
+from tortodelova.vocabulary import ID_MAX_CHARS, MAX_VARIANTS
 
 EXPIRES_MAX_DAYS = 365
 

@@ -18,8 +18,13 @@ from tortodelova.db import utcnow
 from tortodelova.errors import Conflict, InvalidInput, NotFound
 from tortodelova.generation.models import Generation
 from tortodelova.selections.models import TOKEN_MAX, Selection, SelectionItem
-from tortodelova.selections.schemas import (ChoicePublic, ChoiceRequest, SelectionCreate, SelectionPublic,
-                                            SelectionUpdate)
+from tortodelova.selections.schemas import (
+    ChoicePublic,
+    ChoiceRequest,
+    SelectionCreate,
+    SelectionPublic,
+    SelectionUpdate,
+)
 
 logger = logging.getLogger(__name__)
 LINK_GONE = "Ссылка недействительна: кондитер её отозвал или срок действия истёк"

@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse
 from starlette.middleware.cors import CORSMiddleware
 
 from tortodelova.config import Settings, get_settings
-from tortodelova.db import make_engine, make_sessionmaker, migrate, session_scope
 from tortodelova.container import Services
+from tortodelova.db import make_engine, make_sessionmaker, migrate, session_scope
 from tortodelova.storage import make_store
 
 logger = logging.getLogger(__name__)

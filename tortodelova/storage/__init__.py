@@ -1,6 +1,12 @@
 from tortodelova.config import Settings
-from tortodelova.storage.base import (ImageStore, ObjectMissing, StorageUnavailable, image_key, plain_image_key,
-                                      validate_key)
+from tortodelova.storage.base import (
+    ImageStore,
+    ObjectMissing,
+    StorageUnavailable,
+    image_key,
+    plain_image_key,
+    validate_key,
+)
 
 __all__ = ["ImageStore", "ObjectMissing", "StorageUnavailable", "image_key", "plain_image_key", "validate_key",
            "make_store"]

@@ -13,9 +13,9 @@ from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.admin import service as admin_service
 from tortodelova.billing.service import KIND_TITLES
+from tortodelova.container import Services
 from tortodelova.errors import InvalidInput, NotFound
 from tortodelova.generation.service import STATUS_TITLES
-from tortodelova.container import Services
 from tortodelova.ui.common import Ctx, bind, esc, fmt_date, notify, plural_credits, warn, whole
 
 PAGE_SIZE = 20

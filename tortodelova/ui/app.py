@@ -14,11 +14,11 @@ import gradio as gr
 
 from tortodelova.config import Settings
 from tortodelova.container import Services
-from tortodelova.ui import admin as admin_ui
 from tortodelova.ui import account, balance, card, create, demo, designs, i18n, session
-from tortodelova.ui import terms as terms_ui
+from tortodelova.ui import admin as admin_ui
 from tortodelova.ui import lifecycle as lifecycle_ui
 from tortodelova.ui import selections as selections_ui
+from tortodelova.ui import terms as terms_ui
 from tortodelova.ui.common import NO_GUEST, SIGNED_OUT
 
 TITLE = "Тортоделова — дизайн торта по описанию"

@@ -12,10 +12,10 @@ from gradio.processing_utils import save_bytes_to_cache
 from gradio.utils import get_upload_folder
 
 from tortodelova.accounts import profile
-from tortodelova.generation.image_links import share_url
 from tortodelova.cards import service as cards
-from tortodelova.generation import service as generations
 from tortodelova.container import Services
+from tortodelova.generation import service as generations
+from tortodelova.generation.image_links import share_url
 from tortodelova.ui import account, lettering, reference
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify
 

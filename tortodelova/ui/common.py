@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from tortodelova.accounts import service as accounts
 from tortodelova.accounts.models import User
 from tortodelova.admin import service as admin_service
-from tortodelova.errors import DomainError, NotAuthenticated
 from tortodelova.container import Services
+from tortodelova.errors import DomainError, NotAuthenticated
 
 logger = logging.getLogger(__name__)
 

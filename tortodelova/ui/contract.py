@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tortodelova.generation.image_links import SignedLinks
 from tortodelova.generation import service as generation_service
+from tortodelova.generation.image_links import SignedLinks
 from tortodelova.generation.models import Generation
 from tortodelova.generation.public import public_page
 from tortodelova.generation.schemas import GenerationRequest, TranslateRequest, parse_request

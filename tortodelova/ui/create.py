@@ -12,15 +12,21 @@ from dataclasses import dataclass
 import gradio as gr
 
 from tortodelova.billing import pricing
+from tortodelova.container import Services
 from tortodelova.errors import DomainError, InsufficientCredits
 from tortodelova.generation import service as generation_service
 from tortodelova.generation.models import FINAL_STATUSES
-from tortodelova.vocabulary import (PROMPT_EN_MAX_CHARS, PROMPT_MAX_CHARS, QUALITY_TITLES, SIZES, STRENGTH_DEFAULT,
-                                    STRENGTH_RANGE)
 from tortodelova.pipeline.prompts import DEFAULT_STYLE
-from tortodelova.container import Services
 from tortodelova.ui import account, contract, render
 from tortodelova.ui.common import Ctx, bind, notify, plural_credits, warn
+from tortodelova.vocabulary import (
+    PROMPT_EN_MAX_CHARS,
+    PROMPT_MAX_CHARS,
+    QUALITY_TITLES,
+    SIZES,
+    STRENGTH_DEFAULT,
+    STRENGTH_RANGE,
+)
 
 EXAMPLES = [
     "Двухъярусный свадебный торт с белой мастикой, живыми пионами и золотой поталью",

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from tortodelova.container import Services
 from tortodelova.demo import service as demo_service
 from tortodelova.errors import DomainError, Forbidden, NotFound
 from tortodelova.generation.models import FINAL_STATUSES
 from tortodelova.pipeline.prompts import DEFAULT_STYLE
-from tortodelova.container import Services
 from tortodelova.ui import contract, render
 from tortodelova.ui.common import Ctx, bind
 

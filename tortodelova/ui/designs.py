@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from tortodelova.generation import service as generation_service
 from tortodelova.container import Services
+from tortodelova.generation import service as generation_service
 from tortodelova.ui import card, contract, create, render
 from tortodelova.ui.common import Ctx, bind, fmt_date, notify, warn
 

@@ -9,10 +9,10 @@ import gradio as gr
 from PIL import Image
 
 from tortodelova.generation import service as generations
-from tortodelova.generation.public import plain_keys
-from tortodelova.generation.schemas import InscriptionRequest, parse_request
 from tortodelova.generation.inscriptions import rules
 from tortodelova.generation.inscriptions import service as inscriptions
+from tortodelova.generation.public import plain_keys
+from tortodelova.generation.schemas import InscriptionRequest, parse_request
 from tortodelova.pipeline import lettering
 from tortodelova.ui.common import Ctx, notify
 

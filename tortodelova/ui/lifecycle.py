@@ -9,10 +9,10 @@ import gradio as gr
 
 from tortodelova.accounts import recovery
 from tortodelova.accounts import service as accounts
-from tortodelova.lifecycle import service as lifecycle
-from tortodelova.errors import NotAuthenticated
-from tortodelova.mail import post
 from tortodelova.container import Services
+from tortodelova.errors import NotAuthenticated
+from tortodelova.lifecycle import service as lifecycle
+from tortodelova.mail import post
 from tortodelova.ui import session
 from tortodelova.ui.common import SIGNED_OUT, Ctx, bind, notify
 

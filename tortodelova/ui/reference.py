@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from tortodelova.vocabulary import STRENGTH_DEFAULT, STRENGTH_RANGE
 from tortodelova.ui import contract
 from tortodelova.ui.common import Ctx, notify
+from tortodelova.vocabulary import STRENGTH_DEFAULT, STRENGTH_RANGE
 
 
 @dataclass

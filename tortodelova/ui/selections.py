@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from tortodelova.container import Services
 from tortodelova.generation import service as generation_service
-from tortodelova.vocabulary import STRENGTH_DEFAULT
 from tortodelova.selections import service
 from tortodelova.selections.models import COMMENT_MAX, ITEMS_MAX, NOTE_MAX, TITLE_MAX
 from tortodelova.selections.schemas import SelectionCreate
-from tortodelova.container import Services
 from tortodelova.ui import account, card, create
 from tortodelova.ui.common import DISPLAY_TZ, Ctx, bind, esc, fmt_date, notify, warn
+from tortodelova.vocabulary import STRENGTH_DEFAULT
 
 TAB_TITLE = "Мои дизайны"
 EXPIRY_CHOICES = [("Без срока", 0), ("7 дней", 7), ("30 дней", 30), ("90 дней", 90)]

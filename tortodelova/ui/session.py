@@ -11,8 +11,8 @@ import gradio as gr
 
 from tortodelova.accounts import service as accounts
 from tortodelova.billing import onboarding
-from tortodelova.errors import DomainError, NotAuthenticated
 from tortodelova.container import Services
+from tortodelova.errors import DomainError, NotAuthenticated
 from tortodelova.mail import post
 from tortodelova.ui import account, balance, create, demo, designs
 from tortodelova.ui.common import SIGNED_OUT, Ctx, bind, notify, warn

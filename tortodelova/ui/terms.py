@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from tortodelova.errors import InvalidInput
 from tortodelova.container import Services
+from tortodelova.errors import InvalidInput
 from tortodelova.terms import service as terms
 from tortodelova.ui import account
 from tortodelova.ui.common import Ctx, bind, notify

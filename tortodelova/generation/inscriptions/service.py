@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 from tortodelova.accounts.models import User
 from tortodelova.errors import Conflict, NotFound
 from tortodelova.generation import service as generations
+from tortodelova.generation.inscriptions.rules import spec_of_request
 from tortodelova.generation.models import Generation
 from tortodelova.generation.public import plain_keys
-from tortodelova.generation.inscriptions.rules import spec_of_request
 from tortodelova.pipeline import lettering
 from tortodelova.storage import ImageStore, plain_image_key
 

@@ -5,10 +5,10 @@ from fastapi import APIRouter, Body
 
 from tortodelova.accounts.deps import CurrentUser
 from tortodelova.container import ServicesDep, SessionDep
-from tortodelova.generation.image_links import RestLinks
 from tortodelova.generation import service as generations
-from tortodelova.generation.schemas import GenerationPublic, InscriptionRequest, parse_request
+from tortodelova.generation.image_links import RestLinks
 from tortodelova.generation.inscriptions import service
+from tortodelova.generation.schemas import GenerationPublic, InscriptionRequest, parse_request
 
 router = APIRouter(tags=["Generation"])
 INSCRIPTION_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {
