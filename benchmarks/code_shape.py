@@ -84,7 +84,8 @@ def up_imports(graph: grimp.ImportGraph, layers, ignore) -> list[dict]:
 def file_circles(graph: grimp.ImportGraph) -> list[list[str]]:
     """Strongly connected groups of modules (Tarjan), packages' __init__ included, TYPE_CHECKING excluded."""
     modules = sorted(m for m in graph.modules if m.startswith(PACKAGES))
-    edges = {m: sorted(n for n in graph.find_modules_directly_imported_by(m) if n.startswith(PACKAGES)) for m in modules}
+    edges = {m: sorted(n for n in graph.find_modules_directly_imported_by(m) if n.startswith(PACKAGES))
+             for m in modules}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "imports_up_a_layer": len(ups), "imports_up_a_layer_waived": sum(u["waived"] for u in ups),
         "packages_in_no_layer": unlayered, "file_circles": len(circles),
-        f"modules_over_{LONG_MODULE}_lines": len(long_modules), f"functions_over_{LONG_FUNCTION}_lines": len(long_functions),
+        f"modules_over_{LONG_MODULE}_lines": len(long_modules),
+        f"functions_over_{LONG_FUNCTION}_lines": len(long_functions),
         "details": {"up": ups, "circles": circles, "long_modules": long_modules, "long_functions": long_functions},
     }
     if args.json:

@@ -121,7 +121,8 @@ def backup(settings: Settings, folder: Path) -> Report:
         kind = _kind(settings)
         if kind == "postgresql":
             url, env = _libpq(settings.sqlalchemy_url)
-            _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={folder / 'database.dump'}",
+            _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                  f"--file={folder / 'database.dump'}",
                   f"--dbname={url}"], env)
         else:
             source = sqlite3.connect(_sqlite_path(settings))

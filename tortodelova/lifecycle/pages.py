@@ -39,7 +39,8 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _note(kind: str, text: str) -> str:
-    return f'<div class="{kind}" role="{"alert" if kind == "error" else "status"}" id="page-{kind}">{escape(text)}</div>'
+    role = "alert" if kind == "error" else "status"
+    return f'<div class="{kind}" role="{role}" id="page-{kind}">{escape(text)}</div>'
 
 
 def _request_form(error: str = "", status: int = 200) -> HTMLResponse:

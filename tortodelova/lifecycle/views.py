@@ -35,7 +35,8 @@ def request_password_reset(body: ResetRequest, request: Request, services: Servi
 
 
 @router.post("/auth/password-reset/confirm", status_code=204, response_class=Response,
-             responses={400: {"model": ErrorPublic, "description": "Ссылка устарела, уже использована или заменена более новой"}})
+             responses={400: {"model": ErrorPublic,
+                              "description": "Ссылка устарела, уже использована или заменена более новой"}})
 def confirm_password_reset(body: ResetConfirm, session: SessionDep):
     """Set the new password; every earlier session of the account ends, and every reset link with them."""
     recovery.reset_password(session=session, token=body.token, password=body.password)
@@ -43,7 +44,8 @@ def confirm_password_reset(body: ResetConfirm, session: SessionDep):
 
 
 @router.post("/auth/confirm-email", status_code=204, response_class=Response,
-             responses={400: {"model": ErrorPublic, "description": "Ссылка подтверждения недействительна или устарела"}})
+             responses={400: {"model": ErrorPublic,
+                              "description": "Ссылка подтверждения недействительна или устарела"}})
 def confirm_email(body: EmailConfirm, services: ServicesDep, session: SessionDep):
     """Confirm the address the letter was sent to; the welcome bonus waiting for it is credited (once)."""
     onboarding.confirm_email(session=session, settings=services.settings, token=body.token)

@@ -198,7 +198,8 @@ def load_pipeline(models_dir: str | Path, *, precision: str, threads: int, int8:
         model = CompiledModel(core, folders[cache.UNET], precision, threads,
                               transform=(lambda m: add_adapters(m, files)) if files else None)  # fmt: skip
         unet = OVUNet(model, unet_config, adapters=tuple(files))
-    text_encoder = OVTextEncoder(compiled(cache.TEXT_ENCODER), CLIPTextConfig.from_pretrained(generator_dir / "text_encoder"))
+    text_encoder = OVTextEncoder(compiled(cache.TEXT_ENCODER),
+                                 CLIPTextConfig.from_pretrained(generator_dir / "text_encoder"))
     has_fp16 = any((generator_dir / "vae").glob("*.fp16.safetensors"))
     torch_vae = AutoencoderKL.from_pretrained(generator_dir / "vae", dtype=vae_dtype or torch.float32,
                                               variant="fp16" if has_fp16 else None)  # fmt: skip

@@ -5,9 +5,11 @@ take to send its request line and headers: any byte cancels the keep-alive timer
 byte every few seconds held its connection (and a file descriptor) forever. Here the head of every request, the
 first one (from the moment the connection opens) and each later one on a keep-alive connection (from its first
 byte), must be complete within HEADER_TIMEOUT_SECONDS, or the connection is answered 408 and closed. An idle
-keep-alive connection is uvicorn's own business (`timeout_keep_alive`). The body has its own limit (`BODY_TIMEOUT_SECONDS`, tortodelova.server.guard).
+keep-alive connection is uvicorn's own business (`timeout_keep_alive`). The body has its own limit
+(`BODY_TIMEOUT_SECONDS`, tortodelova.server.guard).
 
-Used by `python app.py` and by `uvicorn ... --http tortodelova.server.http_protocol:HeaderTimeoutProtocol` (docker compose).
+Used by `python app.py` and by `uvicorn ... --http tortodelova.server.http_protocol:HeaderTimeoutProtocol`
+(docker compose).
 """
 from __future__ import annotations
 

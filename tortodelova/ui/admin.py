@@ -136,7 +136,8 @@ def layout() -> AdminTab:
             misses = gr.Dataframe(pd.DataFrame(columns=MISS_COLUMNS), interactive=False, wrap=True, buttons=[],
                                   label="Слова, которых нет в глоссарии (первые 200)", elem_classes=["td-table"],
                                   elem_id="admin-misses")
-    return AdminTab(misses=misses, misses_btn=misses_btn, search=search, users=users, users_page=gr.State(0), users_label=users_label,
+    return AdminTab(misses=misses, misses_btn=misses_btn, search=search, users=users, users_page=gr.State(0),
+                    users_label=users_label,
                     users_prev=users_prev, users_next=users_next, target=target, amount=amount, reason=reason,
                     adjust_btn=adjust_btn, block_btn=block_btn, unblock_btn=unblock_btn,
                     confirm_delete=confirm_delete, delete_btn=delete_btn, gen_status=gen_status, gen_user=gen_user,

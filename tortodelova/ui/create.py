@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from tortodelova import vocabulary
 from tortodelova.billing import pricing
 from tortodelova.container import Services
 from tortodelova.errors import DomainError, InsufficientCredits
@@ -19,14 +20,6 @@ from tortodelova.generation.models import FINAL_STATUSES
 from tortodelova.pipeline.prompts import DEFAULT_STYLE
 from tortodelova.ui import account, contract, render
 from tortodelova.ui.common import Ctx, bind, notify, plural_credits, warn
-from tortodelova.vocabulary import (
-    PROMPT_EN_MAX_CHARS,
-    PROMPT_MAX_CHARS,
-    QUALITY_TITLES,
-    SIZES,
-    STRENGTH_DEFAULT,
-    STRENGTH_RANGE,
-)
 
 EXAMPLES = [
     "Двухъярусный свадебный торт с белой мастикой, живыми пионами и золотой поталью",
@@ -36,8 +29,8 @@ EXAMPLES = [
     "Муссовый торт с зеркальной глазурью цвета морской волны",
     "Голый торт с ягодами, веточками розмарина и сахарной пудрой",
 ]
-SIZE_CHOICES = [(size.name, size.id) for size in SIZES.values()]
-QUALITY_CHOICES = [(title, quality) for quality, title in QUALITY_TITLES.items()]
+SIZE_CHOICES = [(size.name, size.id) for size in vocabulary.SIZES.values()]
+QUALITY_CHOICES = [(title, quality) for quality, title in vocabulary.QUALITY_TITLES.items()]
 # One line each: what the chef gets for the wait and the price (issue 20).
 QUALITY_HELP = (
     "- **Черновик** — быстрее и дешевле всего: прикинуть идею, потом «Доработать» понравившийся вариант\n"
@@ -97,7 +90,7 @@ class CreateTab:
 def layout() -> CreateTab:
     with gr.Row(equal_height=False, elem_id="create-grid"):
         with gr.Column(scale=5, min_width=300, elem_id="create-form"):
-            prompt = gr.Textbox(label="Опишите торт по-русски", lines=3, max_length=PROMPT_MAX_CHARS,
+            prompt = gr.Textbox(label="Опишите торт по-русски", lines=3, max_length=vocabulary.PROMPT_MAX_CHARS,
                                 elem_id="create-prompt",
                                 placeholder="Например: трёхъярусный торт с белым кремом и свежими ягодами")
             style = gr.Dropdown(render.style_choices(), value=DEFAULT_STYLE, label="Стиль", elem_id="create-style")
@@ -128,7 +121,7 @@ def layout() -> CreateTab:
                 with gr.Row(elem_classes=["td-design-actions"]):
                     more_btn = gr.Button("Ещё варианты", size="sm", elem_id="create-more")
                     similar_btn = gr.Button("Похожий дизайн", size="sm", elem_id="create-similar")
-                strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT, step=0.05,
+                strength = gr.Slider(*vocabulary.STRENGTH_RANGE, value=vocabulary.STRENGTH_DEFAULT, step=0.05,
                                      buttons=[], elem_id="create-strength",
                                      label="Похожий дизайн: насколько менять выбранный вариант (нажмите на него)")
                 with gr.Column(visible=False, elem_id="create-refine") as refine_row:
@@ -147,11 +140,11 @@ def layout() -> CreateTab:
                 seed = gr.Textbox(label="Зерно случайности (пусто — случайное)", max_length=12,
                                   elem_id="create-seed", placeholder="например 12345")
                 negative = gr.Textbox(label="Чего не должно быть (по-английски или по-русски)",
-                                      max_length=PROMPT_MAX_CHARS, elem_id="create-negative")
+                                      max_length=vocabulary.PROMPT_MAX_CHARS, elem_id="create-negative")
                 with gr.Group(elem_id="create-reference"):
                     photo = gr.Image(label="Фото-образец от заказчика (необязательно)", type="filepath",
                                      sources=["upload"], buttons=[], height=200, elem_id="create-photo")
-                    photo_strength = gr.Slider(STRENGTH_RANGE[0], STRENGTH_RANGE[1], value=STRENGTH_DEFAULT,
+                    photo_strength = gr.Slider(*vocabulary.STRENGTH_RANGE, value=vocabulary.STRENGTH_DEFAULT,
                                                step=0.05, buttons=[], elem_id="create-photo-strength",
                                                label="Насколько отходить от фото (меньше — ближе к образцу)")
             translate_btn = gr.Button("Проверить перевод", variant="secondary", size="sm",
@@ -161,7 +154,7 @@ def layout() -> CreateTab:
                                                  show_legend=False, combine_adjacent=True,
                                                  elem_id="create-translation", elem_classes=["td-en"])
                 prompt_en = gr.Textbox(label="Английский промпт — можно поправить перед генерацией", lines=2,
-                                       max_length=PROMPT_EN_MAX_CHARS, elem_id="create-prompt-en")
+                                       max_length=vocabulary.PROMPT_EN_MAX_CHARS, elem_id="create-prompt-en")
                 final_prompt = gr.HTML(elem_id="create-final-prompt")
             # A Dataset of indexes with our own click handler rather than gr.Examples, whose handler answered
             # a request with no example ([null]) or a foreign index with a 500.
@@ -265,7 +258,7 @@ def generate(ctx: Ctx, prompt, style, size, variants, quality, seed, negative, p
         return account.open_view(header, VISITOR_NOTE, "register")
     strength = None
     if photo:
-        strength = STRENGTH_DEFAULT if photo_strength is None else photo_strength
+        strength = vocabulary.STRENGTH_DEFAULT if photo_strength is None else photo_strength
     return _submit(tab, ctx, header, photo=photo or None, prompt=prompt, style=style, size=size,
                    variants=int(variants or 1), quality=quality, seed=(seed or "").strip() or None,
                    negative_prompt=negative or None, prompt_en=prompt_en or None, strength=strength)
