@@ -75,3 +75,30 @@ def wait_for_health(url: str, *, timeout: float, alive=lambda: True) -> None:
         if time.monotonic() > deadline or not alive():
             raise RuntimeError(f"the app did not start on {url}")
         time.sleep(0.1)
+
+
+def schema_diffs(engine, names) -> list:
+    """What Alembic's autogenerate still finds between the migrated database and the models, for the tables or columns
+    named in `names` only (a migration test checks its own part of the schema)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import tortodelova.db_tables as tables
+
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), tables.Base.metadata)
+    return [diff for diff in diffs if any(name in repr(diff) for name in names)]
+
+
+def downgrade_to(engine, revision: str) -> None:
+    """Run the migrations down to `revision` (e.g. "0005", or "0008-1") on this engine's database."""
+    from alembic import command
+    from alembic.config import Config
+
+    from tortodelova.db import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
