@@ -114,9 +114,18 @@ def test_three_qualities_share_one_unet_and_none_depends_on_the_one_before(tiny_
     draft = one(requests["draft"])
     assert (draft.scheduler, draft.steps, draft.guidance, draft.model) == (
         "tcd", 1, 0.0, "dreamshaper-8+hyper-sd15-1step")
-    # Standard through the If branches is the plain UNet to the bit (the pre-issue-20 fused layout's base UNet).
+    # Standard with every branch off is the plain UNet (the pre-issue-20 fused layout's base UNet): to the bit in f32;
+    # in bf16 the Slice/Concat after each adapted layer change which of the plugin's fusions apply, so a few
+    # intermediate values round differently.
     fused = CakeGenerator.from_pretrained(tiny_models_dir, device="cpu", backend="openvino", openvino_lora="fused")
-    assert _bytes(fused(requests["standard"])) == first["standard"]
+    plain = fused(requests["standard"])
+    for a, b in zip(plain.images, one(requests["standard"]).images):
+        difference = np.abs(pixels(a) - pixels(b))
+        if one.backend == "openvino-f32":
+            assert difference.max() == 0
+        else:  # measured in bf16: mean 1.0, max 13 (the random tiny UNet amplifies roundings); a LoRA branch left on
+            # moves the pixels by ~109 on average
+            assert difference.mean() < 2.5 and difference.max() <= 32, (difference.mean(), difference.max())
 
 
 def test_img2img_variation(generator):

@@ -87,7 +87,6 @@ class OVUNet(_Component):
         self.model, self.config, self.adapters = model, config, tuple(adapters)
         self.fused = fused or {}
         self.enabled, self.active = False, None
-        self._largest = ()  # the largest sample shape inferred so far (see __call__)
 
     def enable_lora(self) -> None:
         self.enabled = True
@@ -111,15 +110,6 @@ class OVUNet(_Component):
             return (self.fused[self.current](inputs),)
         for adapter in self.adapters:
             inputs[f"{adapter}_on"] = np.array(adapter == self.current)
-        shape = inputs["sample"].shape
-        if self.adapters and (not self._largest or any(a > b for a, b in zip(shape, self._largest))):
-            # Measured on OpenVINO 2026.4.1 (CPU): with the If nodes of the LoRA branches, the first inference at a
-            # sample larger than any before returns different numbers (up to ~1.0 apart on the tiny UNet) from
-            # every later one with the same inputs, which agree with the plain UNet to the bit. Running that first
-            # one twice keeps every picture reproducible from its seed, whichever quality or size came before;
-            # it costs one extra UNet evaluation per new largest shape in the life of a worker.
-            self.model(inputs)
-            self._largest = tuple(max(a, b) for a, b in zip(shape, self._largest or shape))
         return (self.model(inputs),)
 
 

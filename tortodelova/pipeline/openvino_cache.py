@@ -139,7 +139,9 @@ def is_valid(folder: Path, key: str) -> bool:
     for name in IR_FILES:
         entry = manifest.get("files", {}).get(name)
         path = folder / name
-        if not entry or not path.is_file() or path.stat().st_size != entry["size"] or file_sha256(path) != entry["sha256"]:
+        if not entry or not path.is_file() or path.stat().st_size != entry["size"]:
+            return False
+        if file_sha256(path) != entry["sha256"]:
             return False
     return True
 

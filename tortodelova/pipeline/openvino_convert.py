@@ -175,7 +175,6 @@ class Converter:
         compiled = ov.Core().compile_model(source / "model.xml", "CPU", {"INFERENCE_PRECISION_HINT": precision,
                                            "INFERENCE_NUM_THREADS": physical_cores()})  # fmt: skip
         recorded = []
-        original = pipe.unet.forward
 
         def record(sample, timestep, encoder_hidden_states, *args, **kwargs):
             inputs = {"sample": sample.float().numpy(), "timestep": torch.as_tensor(timestep).float().reshape(1)

@@ -1,20 +1,40 @@
 """LoRA adapters applied at run time to ONE compiled OpenVINO UNet: every quality shares the base weights.
 
 :func:`add_adapters` rewrites the base UNet's graph (read from the cached IR) before it is compiled: after every
-MatMul / Convolution that an adapter targets, the output ``y`` of the layer goes through one ``If`` per adapter::
+MatMul / Convolution that an adapter targets, the layer's output ``y`` gets the adapter's rank-r branch on the first
+``n`` samples of the batch, where ``n`` is the batch size when the boolean model input ``<adapter>_on`` is true and
+0 when it is false::
 
-    y = If(<adapter>_on, then: y + scale * up(down(x)), else: y)
+    n = batch × <adapter>_on
+    y = Concat(y[:n] + scale * up(down(x[:n])), y[n:])
 
-The adapters' own low-rank weights are constants of those ``If`` bodies (prepacked once by the CPU plugin, like the
-base weights), and ``<adapter>_on`` is a boolean input of the model, so switching quality between two requests costs
-nothing: standard runs the plain layers (the ``else`` bodies only pass ``y`` through), fast and draft add their rank-r
-branches. What was measured before choosing this (2 cores, one 320-channel layer at 64×64, see the issue note):
+The adapters' low-rank weights are constants (prepacked once by the CPU plugin, like the base weights), so switching
+quality between two requests costs nothing. With the flag off the branch sees an empty tensor and the plugin skips
+all of its nodes; with it on, the branch costs its own FLOPs plus one slice and one concat of ``y``. Everything stays
+in the main graph, in the plugin's inference precision and blocked layouts.
 
-* the base weights as model inputs (swap fused weights in per quality): +50% per layer, the plugin reorders the
-  weights on every inference;
-* LoRA branches with the A/B matrices as inputs: +50% for a rank-64 3×3 convolution (same reorder), and dynamic-rank
-  weights (rank 0 for "off") are not supported for convolutions at all;
-* constant branches behind an ``If``: the branch costs only its own FLOPs when on and a pass-through when off.
+What was measured to choose this (``python -m benchmarks.lora_graph``: the full-size UNet at 1×4×64×64, bf16, 2
+threads, AMD EPYC with AVX-512 BF16; seconds per evaluation, the fastest of 3 rounds × 3; dynamic shapes as the
+service compiles them; identical graphs differ by up to ±5% from one round to the next):
+
+* base UNet (standard's graph before issue 20): 2.17;
+* LCM-LoRA fused into the weights (fast before issue 20, a second compiled UNet): 2.16;
+* LCM branches added unconditionally: 2.52, +17%: the rank-64 branches' own FLOPs;
+* LCM branches behind ``If`` nodes (issue 20's first version; each If copies, reorders and runs a subgraph):
+  2.82 on, 2.34 off (a 2-round run);
+* LCM branches on a batch slice (this): 2.58 on (+2% over the bare branches), 2.32 off;
+* Hyper-SD branches (rank 128, draft's single step) on a batch slice: 2.88.
+
+So fast's step costs ~1.2× the fused UNet's, and no run-time LoRA goes below the ~1.17× of its own FLOPs. Fused
+speed with one compiled UNet would mean recompiling on every change of quality from a fused IR per quality: 1.2 s of
+compile plus 1.2 s of first-inference warm-up per switch, and a 1.7 GB IR on disk per quality. The branches were
+kept: a switch costs nothing, while a recompile adds ~2.4 s to each request whose quality differs from the one
+before, more than the 4 × 0.4 s the branches add to a whole fast image.
+
+Measured earlier on one 320-channel layer and rejected: the base weights as model inputs (swap fused weights in per
+quality, +50% per layer: the plugin reorders the weights on every inference); the A/B matrices as inputs (+50% for a
+rank-64 3×3 convolution, same reorder; a dynamic rank of 0 for "off" is not supported for convolutions). The ``If``
+version also gave different numbers on the first inference at a new largest shape; the slices do not.
 
 The adapter files are read as their authors publish them: kohya-style keys (``lora_unet_<path>.lora_down.weight``,
 ``.lora_up.weight``, ``.alpha``) as in latent-consistency/lcm-lora-sdv1-5 and ByteDance/Hyper-SD, or peft/diffusers
@@ -97,20 +117,42 @@ def _branch(ops, x, base_node, layer: LoraLayer):
     return ops.convolution(hidden, ops.constant(up), [1, 1], [0, 0], [0, 0], [1, 1])
 
 
-def _gated(ops, ov, flag, x, y, base_node, layer: LoraLayer):
-    """If(flag, y + branch(x), y): the branch's weights live in the then-body only."""
-    x_then = ops.parameter(x.get_partial_shape(), x.get_element_type())
-    y_then = ops.parameter(y.get_partial_shape(), y.get_element_type())
-    then_out = ops.result(ops.add(y_then, _branch(ops, x_then, base_node, layer)))
-    x_else = ops.parameter(x.get_partial_shape(), x.get_element_type())
-    y_else = ops.parameter(y.get_partial_shape(), y.get_element_type())
-    else_out = ops.result(y_else)
-    node = ops.if_op(flag)
-    node.set_then_body(ov.Model([then_out], [x_then, y_then]))
-    node.set_else_body(ov.Model([else_out], [x_else, y_else]))
-    node.set_input(x, x_then, x_else)
-    node.set_input(y, y_then, y_else)
-    return node.set_output(then_out, else_out)
+class _Gate:
+    """``y + branch(x)`` on the first ``n`` samples of the batch, ``n = flag × batch``: all of them or none.
+
+    With the flag off the branch runs on an empty tensor (the CPU plugin skips every node of it) and the output is
+    ``y``; with it on, every sample gets its branch. Everything stays in the main graph, so the branch runs in the
+    inference precision and layouts the plugin picks for the base layers. One gate per adapter: layers that read the
+    same input (``to_q``/``to_k``/``to_v``, a resnet's ``conv1`` and ``conv_shortcut``) share its slice."""
+
+    def __init__(self, ops, ov, flag):
+        self.ops, self.ov, self.flag = ops, ov, flag
+        self._slices = {}
+
+    def _const(self, values):
+        return self.ops.constant(np.array(values, dtype=np.int64))
+
+    def _count(self, tensor):  # n: the batch size when the flag is on, else 0
+        ops, i64 = self.ops, self.ov.Type.i64
+        batch = ops.gather(ops.shape_of(tensor, i64), self._const([0]), self._const(0))
+        return ops.multiply(batch, ops.convert(self.flag, i64))
+
+    def _slice(self, tensor, start, stop):  # along the batch axis
+        return self.ops.slice(tensor, start, stop, self._const([1]), self._const([0])).output(0)
+
+    def _input_head(self, x):
+        """x[:n], made once per input tensor. (Only inputs: a layer's own ``y[:n]`` must be a new node, made after
+        the consumers of ``y`` to rewire were listed, or the rewiring would loop it back into its own gate.)"""
+        key = (x.get_node().get_name(), x.get_index())
+        if key not in self._slices:
+            self._slices[key] = self._slice(x, self._const([0]), self._count(x))
+        return self._slices[key]
+
+    def __call__(self, x, y, base_node, layer: LoraLayer):
+        branch = _branch(self.ops, self._input_head(x), base_node, layer)
+        n = self._count(y)
+        head = self.ops.add(self._slice(y, self._const([0]), n), branch)
+        return self.ops.concat([head, self._slice(y, n, self._const([np.iinfo(np.int64).max]))], 0).output(0)
 
 
 def add_adapters(model, adapters: dict[str, str | Path]):
@@ -133,6 +175,7 @@ def add_adapters(model, adapters: dict[str, str | Path]):
         flag = ops.parameter([], ov.Type.boolean, name=f"{adapter}_on")
         flag.output(0).get_tensor().set_names({f"{adapter}_on"})
         model.add_parameters([flag])
+        gate = _Gate(ops, ov, flag.output(0))
         missing = sorted(set(layers) - set(nodes))
         if missing:
             raise ValueError(f"LoRA {Path(file).name}: {len(missing)} of {len(layers)} layers are not in the UNet "
@@ -141,7 +184,7 @@ def add_adapters(model, adapters: dict[str, str | Path]):
             base_node = nodes[module]
             output = base_node.output(0)
             targets = list(output.get_target_inputs())
-            gated = _gated(ops, ov, flag.output(0), base_node.input_value(0), output, base_node, layer)
+            gated = gate(base_node.input_value(0), output, base_node, layer)
             for target in targets:
                 target.replace_source_output(gated)
         counts[adapter] = len(layers)
