@@ -175,7 +175,7 @@ def test_cache_is_reused_and_a_corrupt_component_rebuilt(models_copy):
     messages = []
     folders = cache.ensure_converted(models_copy, progress=messages.append)
     before = built(models_copy)
-    assert messages == [] and set(folders) == {"unet", "text-encoder", "vae-decoder", "taesd"}
+    assert messages == [] and set(folders) == {"unet", "unet-lora", "text-encoder", "vae-decoder", "taesd"}
 
     taesd_bin = folders["taesd"] / "model.bin"
     data = bytearray(taesd_bin.read_bytes())
@@ -192,12 +192,14 @@ def test_cache_is_reused_and_a_corrupt_component_rebuilt(models_copy):
     assert cache.is_valid(folders["taesd"], json.loads((folders["taesd"] / "manifest.json").read_text())["key"])
 
 
-def test_changed_source_makes_a_new_folder_and_drops_the_stale_one(models_copy):
-    # The fused LCM UNet (the benchmark's pre-issue-20 baseline) is the component whose key includes the LoRA file.
-    old = cache.ensure_converted(models_copy, fused_lcm=True)["unet-lcm"]
+@pytest.mark.parametrize("component", ["unet-lora", "unet-lcm"])
+def test_changed_source_makes_a_new_folder_and_drops_the_stale_one(models_copy, component):
+    # The components whose key includes the LCM-LoRA file: the worker's UNet with the LoRA branches, and the fused
+    # LCM UNet (the benchmark's pre-issue-20 baseline).
+    old = cache.ensure_converted(models_copy, fused_lcm=True)[component]
     lora = models_copy / LCM_LORA_DIR / LCM_LORA_WEIGHTS
     lora.write_bytes(lora.read_bytes() + b"")  # same bytes, new mtime: the memo re-hashes and keeps the key
-    assert cache.ensure_converted(models_copy, fused_lcm=True)["unet-lcm"] == old
+    assert cache.ensure_converted(models_copy, fused_lcm=True)[component] == old
 
     from safetensors.torch import load_file, save_file
 
@@ -205,9 +207,12 @@ def test_changed_source_makes_a_new_folder_and_drops_the_stale_one(models_copy):
     first = sorted(k for k in weights if "lora_up" in k)[0]
     weights[first] = weights[first] * 2
     save_file(weights, str(lora))
-    new = cache.ensure_converted(models_copy, fused_lcm=True)["unet-lcm"]
+    folders = cache.ensure_converted(models_copy, fused_lcm=True)
+    new = folders[component]
 
     assert new != old and new.is_dir() and not old.exists()
+    names = [f.name.rsplit("-", 1)[0] for f in (models_copy / cache.CACHE_DIR).iterdir() if f.is_dir()]
+    assert sorted(names) == ["taesd", "text-encoder", "unet", "unet-lcm", "unet-lora", "vae-decoder"]  # one of each
 
 
 def test_unknown_int8_mode_is_refused(tiny_models_dir):
@@ -224,7 +229,7 @@ def test_int8_variants_are_converted_alongside_and_generate(models_copy, int8, s
     folders = cache.ensure_converted(models_copy, int8=int8)
     plain = cache.ensure_converted(models_copy)
     assert "unet-lcm" not in folders  # the LoRAs are run-time branches of the one (int8) UNet
-    for unet in ("unet",):
+    for unet in ("unet", "unet-lora"):  # the LoRA branches are added to the int8 UNet
         assert folders[unet].name.startswith(unet + suffix + "-") and plain[unet].is_dir()  # both variants kept
         assert 'element_type="u8"' in (folders[unet] / "model.xml").read_text() or 'element_type="i8"' in (
             folders[unet] / "model.xml"

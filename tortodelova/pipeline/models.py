@@ -20,6 +20,7 @@ TAESD_DIR = "taesd"
 # The OpenVINO IR components one converted folder each holds (openvino_cache names them, openvino_convert
 # writes them, openvino_backend compiles them).
 UNET, UNET_LCM, TEXT_ENCODER, VAE_DECODER, TAESD_DECODER = "unet", "unet-lcm", "text-encoder", "vae-decoder", "taesd"
+UNET_LORA = "unet-lora"  # the UNet with every quality's LoRA as switchable branches (openvino_lora): what runs
 
 LCM_LORA_WEIGHTS = "pytorch_lora_weights.safetensors"
 # ByteDance/Hyper-SD publishes its SD 1.5 LoRAs as single safetensors files (kohya-style keys) at the repository root;

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from tortodelova.pipeline import openvino_cache as cache
-from tortodelova.pipeline.models import ADAPTER_FILES, GENERATOR_DIR, TAESD_DIR, is_present
+from tortodelova.pipeline.models import GENERATOR_DIR, TAESD_DIR
+from tortodelova.pipeline.openvino_lora import adapter_files
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,11 @@ def available() -> bool:
 class CompiledModel:
     """One IR, compiled per precision on first use (bf16 normally; f32 for the NaN retry of a decoder)."""
 
-    def __init__(self, core, folder: Path, precision: str, threads: int, transform=None):
+    def __init__(self, core, folder: Path, precision: str, threads: int):
         self.core = core
         self.path = folder / "model.xml"
         self.precision = precision
         self.threads = threads
-        self.transform = transform  # applied to the read model before compiling (the UNet's LoRA branches)
         self._compiled = {}
 
     def request(self, precision: str | None = None):
@@ -52,10 +52,7 @@ class CompiledModel:
         if precision not in self._compiled:
             config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
                       "INFERENCE_NUM_THREADS": self.threads}  # fmt: skip
-            model = self.core.read_model(self.path)
-            if self.transform is not None:
-                self.transform(model)
-            compiled = self.core.compile_model(model, "CPU", config)
+            compiled = self.core.compile_model(self.core.read_model(self.path), "CPU", config)
             self._compiled[precision] = compiled.create_infer_request()
         return self._compiled[precision]
 
@@ -180,14 +177,10 @@ def load_pipeline(models_dir: str | Path, *, precision: str, threads: int, int8:
     if lora == "fused":
         fused = {"lcm": compiled(cache.UNET_LCM)} if cache.UNET_LCM in folders else {}
         unet = OVUNet(compiled(cache.UNET), unet_config, fused=fused)
+    elif cache.UNET_LORA in folders:  # every quality's LoRA as switchable branches of the one UNet
+        unet = OVUNet(compiled(cache.UNET_LORA), unet_config, adapters=tuple(adapter_files(models_dir)))
     else:
-        from tortodelova.pipeline.openvino_lora import add_adapters
-
-        files = {name: models_dir / folder / weights for name, (folder, weights) in ADAPTER_FILES.items()
-                 if is_present(models_dir, folder)}  # fmt: skip
-        model = CompiledModel(core, folders[cache.UNET], precision, threads,
-                              transform=(lambda m: add_adapters(m, files)) if files else None)  # fmt: skip
-        unet = OVUNet(model, unet_config, adapters=tuple(files))
+        unet = OVUNet(compiled(cache.UNET), unet_config)
     text_encoder = OVTextEncoder(compiled(cache.TEXT_ENCODER),
                                  CLIPTextConfig.from_pretrained(generator_dir / "text_encoder"))
     has_fp16 = any((generator_dir / "vae").glob("*.fp16.safetensors"))

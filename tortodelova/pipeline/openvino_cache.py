@@ -1,12 +1,12 @@
 """OpenVINO IR of the generator's components, converted once from the torch checkpoints and cached under MODELS_DIR.
 
 Layout: ``MODELS_DIR/openvino/<component>-<key>/{model.xml, model.bin, manifest.json}``. The key hashes everything
-the IR is made from: the source files' contents (config and weights; the LCM-LoRA file for ``unet-lcm``), the
-OpenVINO version, :data:`CONVERSION_VERSION` and the int8 variant. So replacing a checkpoint, upgrading OpenVINO or
-changing the conversion makes a new folder (the old one is removed). ``manifest.json`` is written last and lists
-the size and sha256 of every IR file; a folder whose manifest is missing or does not match (a crash mid-write, a
-truncated or altered file) is converted again. Folders are built under a private name and renamed into place, so
-parallel processes sharing MODELS_DIR never see half a model.
+the IR is made from: the source files' contents (config and weights; the LoRA files for ``unet-lora``, the LCM-LoRA
+file for ``unet-lcm``), the OpenVINO version, :data:`CONVERSION_VERSION` and the int8 variant. So replacing a
+checkpoint or a LoRA, upgrading OpenVINO or changing the conversion makes a new folder (the old one is removed).
+``manifest.json`` is written last and lists the size and sha256 of every IR file; a folder whose manifest is missing
+or does not match (a crash mid-write, a truncated or altered file) is converted again. Folders are built under a
+private name and renamed into place, so parallel processes sharing MODELS_DIR never see half a model.
 
 Source hashes are memoised in ``openvino/sources.json`` by (size, mtime), so a start does not re-read 2 GB of
 checkpoints; the IR files themselves are hashed on every load (a few seconds for the full-size models).
@@ -30,9 +30,11 @@ from tortodelova.pipeline.models import (  # the component names are re-exported
     TEXT_ENCODER,
     UNET,
     UNET_LCM,
+    UNET_LORA,
     VAE_DECODER,
     is_present,
 )
+from tortodelova.pipeline.openvino_lora import adapter_files, write_adapted
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +43,17 @@ CONVERSION_VERSION = 1
 CALIBRATION_VERSION = 2  # the calibration set of full int8 (openvino_convert.calibration): only those folders change
 INT8_MODES = ("off", "weights", "full")
 IR_FILES = ("model.xml", "model.bin")
+UNETS = (UNET, UNET_LCM, UNET_LORA)  # the components that have int8 variants
 
 
 def components(models_dir: Path, *, fused_lcm: bool = False) -> list[str]:
-    """The components to convert for the models present: TAESD only when its files are there. The LoRAs are added to
-    the one UNet at load time (openvino_lora); a UNet with the LCM-LoRA fused in is built only on request
-    (``fused_lcm``: the benchmark's comparison with the pre-issue-20 layout)."""
+    """The components to convert for the models present: TAESD only when its files are there; ``unet-lora`` (the
+    UNet with the qualities' LoRAs as switchable branches, see openvino_lora) when a LoRA is there, built from the
+    ``unet`` IR. A UNet with the LCM-LoRA fused in is built only on request (``fused_lcm``: the benchmark's
+    comparison with the pre-issue-20 layout)."""
     names = [UNET, TEXT_ENCODER, VAE_DECODER]
+    if adapter_files(models_dir):
+        names.insert(1, UNET_LORA)
     if fused_lcm and is_present(models_dir, LCM_LORA_DIR):
         names.insert(1, UNET_LCM)
     if is_present(models_dir, TAESD_DIR):
@@ -63,8 +69,10 @@ def _weights(folder: Path) -> list[Path]:
 
 def source_files(models_dir: Path, component: str) -> list[Path]:
     generator = models_dir / GENERATOR_DIR
-    if component in (UNET, UNET_LCM):
+    if component in (UNET, UNET_LCM, UNET_LORA):
         files = _weights(generator / "unet")
+        if component == UNET_LORA:
+            return files + list(adapter_files(models_dir).values())
         return files + [models_dir / LCM_LORA_DIR / LCM_LORA_WEIGHTS] if component == UNET_LCM else files
     if component == TEXT_ENCODER:
         return _weights(generator / "text_encoder")
@@ -118,7 +126,7 @@ def cache_key(models_dir: Path, component: str, int8: str, hashes: SourceHashes)
     import openvino
 
     digest = hashlib.sha256()
-    int8 = int8 if component in (UNET, UNET_LCM) else "off"
+    int8 = int8 if component in UNETS else "off"
     digest.update(f"{component}|{int8}|{CONVERSION_VERSION}|".encode())
     if int8 == "full":
         digest.update(f"calibration {CALIBRATION_VERSION}|".encode())
@@ -162,7 +170,7 @@ def ensure_converted(
     folders, todo = {}, []
     for component in components(models_dir, fused_lcm=fused_lcm):
         key = cache_key(models_dir, component, int8, hashes)
-        variant = {"weights": "-int8w", "full": "-int8"}.get(int8, "") if component in (UNET, UNET_LCM) else ""
+        variant = {"weights": "-int8w", "full": "-int8"}.get(int8, "") if component in UNETS else ""
         folder = root / f"{component}{variant}-{key}"
         folders[component] = folder
         if not is_valid(folder, key):
@@ -174,10 +182,15 @@ def ensure_converted(
         from tortodelova.pipeline.openvino_convert import Converter
 
         converter = Converter(models_dir)
-        for component, key, folder in todo:
+        for component, key, folder in todo:  # unet before unet-lora: the branches are added to the unet's IR
             started = time.perf_counter()
-            source = plain[component] if plain and component in (UNET, UNET_LCM) else None
-            _build(folder, key, lambda target, c=component, s=source: converter.convert(c, target, int8=int8, source=s))
+            if component == UNET_LORA:
+                unet, files = folders[UNET] / "model.xml", adapter_files(models_dir)
+                _build(folder, key, lambda target, u=unet, f=files: write_adapted(u, f, target))
+            else:
+                source = plain[component] if plain and component in (UNET, UNET_LCM) else None
+                _build(folder, key, lambda target, c=component, s=source: converter.convert(c, target, int8=int8,
+                                                                                             source=s))  # fmt: skip
             say(f"OpenVINO: {component} ready in {time.perf_counter() - started:.0f} s")
             _remove_stale(root, folder.name[: -len(key) - 1], keep=folder)
         converter.close()

@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tortodelova.pipeline.models import ADAPTER_FILES, is_present
+
 logger = logging.getLogger(__name__)
 
 NODE_PREFIX = "__module.unet."
@@ -190,3 +192,23 @@ def add_adapters(model, adapters: dict[str, str | Path]):
         counts[adapter] = len(layers)
     model.validate_nodes_and_infer_types()
     return counts
+
+
+def adapter_files(models_dir: str | Path) -> dict[str, Path]:
+    """{adapter name: LoRA file} of the qualities' adapters present under ``models_dir``."""
+    models_dir = Path(models_dir)
+    return {name: models_dir / folder / weights for name, (folder, weights) in ADAPTER_FILES.items()
+            if is_present(models_dir, folder)}  # fmt: skip
+
+
+def write_adapted(unet_xml: Path, adapters: dict[str, Path], target: Path) -> None:
+    """The UNet IR at ``unet_xml`` with ``adapters`` added, saved as IR at ``target`` (weights stored in fp16).
+
+    Saved rather than rebuilt at every worker start: the CPU plugin maps an IR's weights from the file (clean page
+    cache, shared between workers), while the constants of a graph built in memory are the process's own; measured
+    on the full-size UNet with both LoRAs, 3.79 → 3.01 GB private memory after the three qualities."""
+    import openvino as ov
+
+    model = ov.Core().read_model(unet_xml)
+    add_adapters(model, adapters)
+    ov.save_model(model, target, compress_to_fp16=True)
