@@ -128,6 +128,20 @@ def test_three_qualities_share_one_unet_and_none_depends_on_the_one_before(tiny_
             assert difference.mean() < 2.5 and difference.max() <= 32, (difference.mean(), difference.max())
 
 
+def test_buffers_are_released_after_each_request_and_the_next_picture_is_the_same(generator, monkeypatch):
+    request = make_request(quality="fast", seeds=[8])
+    before = _bytes(generator(request))
+    released = []
+    original = type(generator.unet.model).release_memory
+    monkeypatch.setattr(type(generator.unet.model), "release_memory",
+                        lambda self: (released.append(self.path.parent.name.rsplit("-", 1)[0]), original(self)))
+
+    after = _bytes(generator(request))
+
+    assert sorted(released) == ["taesd", "text-encoder", "unet-lora", "vae-decoder"]  # once each, after the request
+    assert after == before
+
+
 def test_img2img_variation(generator):
     source = generator(make_request(seeds=[5])).images[0]
 

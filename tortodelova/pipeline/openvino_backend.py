@@ -56,6 +56,11 @@ class CompiledModel:
             self._compiled[precision] = compiled.create_infer_request()
         return self._compiled[precision]
 
+    def release_memory(self) -> None:
+        """Free the activation buffers the plugin keeps between inferences (reallocated by the next one)."""
+        for request in self._compiled.values():
+            request.get_compiled_model().release_memory()
+
     def __call__(self, inputs: dict[str, np.ndarray], precision: str | None = None) -> torch.Tensor:
         request = self.request(precision)
         request.infer(inputs)
@@ -72,6 +77,13 @@ class _Component:
 
     def to(self, *args, **kwargs):  # diffusers moves components around; these stay where OpenVINO runs them
         return self
+
+    def release_memory(self) -> None:
+        """Between requests: the plugin would otherwise keep each model's activation buffers for the largest shape
+        it has seen (the VAE decoder's at 512×768 alone are hundreds of MB) for the life of the worker."""
+        for model in vars(self).values():
+            if isinstance(model, CompiledModel):
+                model.release_memory()
 
 
 class OVUNet(_Component):
