@@ -59,7 +59,7 @@ def test_download_converts_the_generator_for_openvino_once(tiny_models_dir, tmp_
     again = capsys.readouterr().out
 
     folders = sorted(p for p in (copy / CACHE_DIR).iterdir() if p.is_dir())
-    assert [p.name.rsplit("-", 1)[0] for p in folders] == ["taesd", "text-encoder", "unet", "vae-decoder"]
+    assert [p.name.rsplit("-", 1)[0] for p in folders] == ["taesd", "text-encoder", "unet", "unet-lora", "vae-decoder"]
     assert all(is_valid(p, p.name.rsplit("-", 1)[1]) for p in folders)
     assert "OpenVINO: converting" in first and "OpenVINO" not in again
 
