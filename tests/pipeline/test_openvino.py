@@ -229,6 +229,16 @@ def test_changed_source_makes_a_new_folder_and_drops_the_stale_one(models_copy, 
     assert sorted(names) == ["taesd", "text-encoder", "unet", "unet-lcm", "unet-lora", "vae-decoder"]  # one of each
 
 
+def test_a_new_lora_graph_version_rebuilds_only_the_unet_with_branches(models_copy, monkeypatch):
+    old = cache.ensure_converted(models_copy)
+    monkeypatch.setattr(cache, "GRAPH_VERSION", cache.GRAPH_VERSION + 1)
+
+    new = cache.ensure_converted(models_copy)
+
+    assert new["unet-lora"] != old["unet-lora"] and new["unet-lora"].is_dir() and not old["unet-lora"].exists()
+    assert {k: v for k, v in new.items() if k != "unet-lora"} == {k: v for k, v in old.items() if k != "unet-lora"}
+
+
 def test_unknown_int8_mode_is_refused(tiny_models_dir):
     with pytest.raises(ValueError, match="'int4'"):
         cache.ensure_converted(tiny_models_dir, int8="int4")

@@ -34,7 +34,7 @@ from tortodelova.pipeline.models import (  # the component names are re-exported
     VAE_DECODER,
     is_present,
 )
-from tortodelova.pipeline.openvino_lora import adapter_files, write_adapted
+from tortodelova.pipeline.openvino_lora import GRAPH_VERSION, adapter_files, write_adapted
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,8 @@ def cache_key(models_dir: Path, component: str, int8: str, hashes: SourceHashes)
     digest.update(f"{component}|{int8}|{CONVERSION_VERSION}|".encode())
     if int8 == "full":
         digest.update(f"calibration {CALIBRATION_VERSION}|".encode())
+    if component == UNET_LORA:
+        digest.update(f"lora graph {GRAPH_VERSION}|".encode())
     digest.update(openvino.__version__.encode())
     for path in source_files(models_dir, component):
         digest.update(f"|{path.relative_to(models_dir)}|{hashes(path)}".encode())

@@ -51,6 +51,10 @@ from tortodelova.pipeline.models import ADAPTER_FILES, is_present
 
 logger = logging.getLogger(__name__)
 
+# Part of the cache key of the saved UNet with the branches (openvino_cache): bump it when the graph that
+# add_adapters writes changes, so workers rebuild that IR instead of loading the old graph.
+GRAPH_VERSION = 1
+
 NODE_PREFIX = "__module.unet."
 NODE_SUFFIXES = ("/aten::linear/MatMul", "/aten::_convolution/Convolution")
 
