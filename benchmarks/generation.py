@@ -202,7 +202,8 @@ def make_row(name, *, device, dtype, size, batch, scheduler, steps, evals, clock
     evals_measured = len(clock.times) - 1
     total = timings["encode"] + clock.per_eval * evals + timings["decode"] + png_s
     return Row(
-        name=name, backend=backend, device=device.type, dtype=str(dtype).removeprefix("torch."), resolution=f"{size[0]}x{size[1]}",
+        name=name, backend=backend, device=device.type, dtype=str(dtype).removeprefix("torch."),
+        resolution=f"{size[0]}x{size[1]}",
         batch=batch, scheduler=scheduler, steps=steps, evals_measured=evals_measured, evals=evals,
         encode_s=timings["encode"], denoise_s=timings["denoise"], step_s=clock.per_eval, decode_s=timings["decode"],
         png_s=png_s, image_s=total / batch, peak_gib=peak / 1024**3, extrapolated=evals != evals_measured,
@@ -554,7 +555,8 @@ def main(argv: list[str] | None = None) -> int:
         machine = {"cpu": cpu_name(), "cpus": os.cpu_count(), "torch": torch.__version__,
                    "threads": torch.get_num_threads(), "load_start": load_before, "load_end": os.getloadavg()[0],
                    "openvino": openvino_version(), "complete": done, "lscpu": lscpu(),
-                   "command": " ".join(["python -m benchmarks.generation", *(argv if argv is not None else sys.argv[1:])])}
+                   "command": " ".join(["python -m benchmarks.generation",
+                                        *(argv if argv is not None else sys.argv[1:])])}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine, "parameters": counts, "targets": check_targets(rows),
                                          "rows": [asdict(row) for row in rows]}, indent=2))  # fmt: skip

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(idle)
                 intervals = [min(consumer.worker_threads[0][0].delay, consumer.max_delay)
                              for consumer, *_ in pairs.values()]  # fmt: skip
-                for _, probe, started, done in pairs.values():
+                for _, probe, _started, done in pairs.values():
                     done.clear()
                     probe(time.time())
                 for _, _, _, done in pairs.values():

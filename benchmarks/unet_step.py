@@ -52,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         tensors = [torch.from_numpy(inputs["sample"]).to(dtype), torch.tensor(500.0),
                    torch.from_numpy(inputs["encoder_hidden_states"]).to(dtype)]  # fmt: skip
 
-        def run_torch():
+        def run_torch(tensors=tensors):
             with torch.inference_mode():
                 unet(*tensors, return_dict=False)
 
-        variants = {"torch": run_torch, "openvino dynamic": lambda: dynamic.infer(inputs),
-                    "openvino static": lambda: static.infer(inputs)}  # fmt: skip
+        variants = {"torch": run_torch, "openvino dynamic": lambda inputs=inputs: dynamic.infer(inputs),
+                    "openvino static": lambda inputs=inputs, static=static: static.infer(inputs)}  # fmt: skip
         for run in variants.values():  # warm-up
             run()
         best = dict.fromkeys(variants, float("inf"))

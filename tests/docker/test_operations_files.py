@@ -20,8 +20,9 @@ def defined_metric_names() -> set[str]:
     collectors = [metrics.REGISTRY, metrics.QueueCollector(lambda: (0, None)), metrics.GpuCollector()]
     for family in metrics.REGISTRY.collect():
         names.add(family.name)
-        names.update({"counter": [f"{family.name}_total"],
-                      "histogram": [f"{family.name}_{part}" for part in ("bucket", "count", "sum")]}.get(family.type, []))
+        derived = {"counter": [f"{family.name}_total"],
+                   "histogram": [f"{family.name}_{part}" for part in ("bucket", "count", "sum")]}
+        names.update(derived.get(family.type, []))
     for collector in collectors[1:]:
         names.update(family.name for family in collector.describe())
     return names | {"tortodelova_gpu_memory_allocated_bytes", "tortodelova_gpu_memory_peak_bytes"}

@@ -254,7 +254,7 @@ async def _drill(url: str, stack: Stack, second: Stack, replicas: dict) -> dict:
             return record, response
 
         chefs = []
-        for index in range(3):
+        for _ in range(3):
             email = f"chef-{uuid.uuid4().hex[:10]}@example.com"
             record, r = await call("POST", "/api/auth/register", expected=(201,),
                                    json={"email": email, "password": PASSWORD})

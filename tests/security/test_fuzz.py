@@ -78,15 +78,17 @@ def test_rest_api_survives_fuzzing(fuzz_app, client, register, admin_headers, se
 
         @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                              phases=[hypothesis.Phase.generate], suppress_health_check=list(HealthCheck))
+        # `run` is called once, below, in this same iteration: the loop variables it reads (key, headers) are this
+        # operation's.
         @given(case=strategy)
         def run(case):
             if case.path_parameters and case.path_parameters.get("user_id") in protected:
                 case.path_parameters["user_id"] = 987654  # keep the fuzzing accounts alive
-            tried[key] = tried.get(key, 0) + 1
+            tried[key] = tried.get(key, 0) + 1  # noqa: B023
             try:
-                case.call_and_validate(headers=headers, checks=CHECKS, timeout=90)
+                case.call_and_validate(headers=headers, checks=CHECKS, timeout=90)  # noqa: B023
             except BaseException as exc:  # noqa: BLE001 - collected, reported all together below
-                failures.append(f"{key[0]} {key[1]}: {_summary(exc)}")
+                failures.append(f"{key[0]} {key[1]}: {_summary(exc)}")  # noqa: B023
                 raise
 
         try:

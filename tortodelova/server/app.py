@@ -81,7 +81,7 @@ class RequestLimit:
 def remove_old_files(folder: Path, *, max_age: float) -> int:
     """Delete files older than `max_age` seconds under `folder` (and the folders they leave empty)."""
     removed, cutoff = 0, time.time() - max_age
-    for root, dirs, files in os.walk(folder, topdown=False):
+    for root, _dirs, files in os.walk(folder, topdown=False):
         for name in files:
             path = Path(root) / name
             try:

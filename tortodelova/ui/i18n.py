@@ -34,8 +34,9 @@ CHROME = {
     # info a done action.
     "Warning": "Внимание", "Info": "Готово", "Success": "Готово", "Loading...": "Загрузка…",
     "Thumbnail": "Миниатюра", "Previous": "Назад", "Next": "Вперёд", "Close toast": "Закрыть",
-    "File upload": "Загрузка файла", "File": "Файл", "Upload file": "Загрузить файл", "Upload a file": "Загрузить файл",
-    "Remove file": "Удалить файл", "Remove Image": "Убрать изображение", "Choose a file": "Выбрать файл", "Close full screen": "Закрыть полноэкранный режим",
+    "File upload": "Загрузка файла", "File": "Файл", "Upload file": "Загрузить файл",
+    "Upload a file": "Загрузить файл", "Remove file": "Удалить файл", "Remove Image": "Убрать изображение",
+    "Choose a file": "Выбрать файл", "Close full screen": "Закрыть полноэкранный режим",
     "View full screen": "Во весь экран", "Open in new tab": "Открыть в новой вкладке", "Cancel": "Отмена",
     "Dismiss": "Закрыть", "Refresh": "Обновить", "Number": "Число", "Markdown": "Текст", "Label": "Метка",
     "Select All": "Выбрать все", "Uploading": "Загрузка", "EMPTY": "Пусто", "Add row": "Добавить строку",
